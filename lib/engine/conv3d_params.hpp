@@ -1,0 +1,54 @@
+#pragma once
+// Plain description of one Conv3D, in engine vocabulary (oneDNN/benchdnn names):
+// src NDHWC, wei [kd][kh][kw][ic/groups][oc], bias [oc], dst NDHWC.
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "engine/activation.hpp"
+
+namespace voxconv::engine {
+
+enum class Padding { valid, same };
+
+struct Conv3dParams {
+  int64_t ic = 1;                       // input channels (all groups)
+  int64_t oc = 1;                       // output channels (Keras `filters`)
+  std::array<int64_t, 3> kernel{1, 1, 1};    // kd, kh, kw
+  std::array<int64_t, 3> strides{1, 1, 1};   // sd, sh, sw
+  std::array<int64_t, 3> dilation{1, 1, 1};  // dd, dh, dw
+  Padding padding = Padding::valid;
+  int64_t groups = 1;
+  bool use_bias = true;
+  ActivationSpec activation{};
+
+  // Throws ErrorKind::shape naming the offending field when the description is invalid.
+  void validate() const;
+
+  // benchdnn-style descriptor, e.g. "ic4_oc6_kd3kh3kw3_sd2sh1sw1_dd1dh1dw1_same_g1_relu".
+  std::string to_string() const;
+
+  // Shape the weights must have: (kd, kh, kw, ic/groups, oc) and (oc,).
+  std::array<int64_t, 5> kernel_dims() const;
+};
+
+// Output size and padding split along one axis, Keras/TensorFlow arithmetic.
+struct AxisPlan {
+  int64_t out = 0;
+  int64_t pad_before = 0;
+  int64_t pad_after = 0;
+};
+
+// Output spatial size and padding for an input of spatial size (d, h, w). Pure.
+// 'same': out = ceil(L/s), total pad = max((out-1)*s + (k-1)*d + 1 - L, 0), the odd
+// voxel after. 'valid': out = floor((L - (k-1)*d - 1)/s) + 1, rejected when <= 0.
+struct ConvPlan {
+  std::array<AxisPlan, 3> axis;
+  std::array<int64_t, 3> out_spatial() const { return {axis[0].out, axis[1].out, axis[2].out}; }
+};
+ConvPlan plan_shape(const Conv3dParams& p, const std::array<int64_t, 3>& in_spatial);
+
+// FLOPs as benchdnn and the issue count them: 2 * N * OD*OH*OW * OC * IC/g * KD*KH*KW.
+double conv_flops(const Conv3dParams& p, int64_t batch, const std::array<int64_t, 3>& out_spatial);
+
+}  // namespace voxconv::engine

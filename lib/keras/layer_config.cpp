@@ -1,0 +1,540 @@
+#include "keras/layer_config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "keras/keras_settings.hpp"
+
+namespace voxconv::keras {
+
+using nlohmann::json;
+using engine::Activation;
+
+const char* to_string(KerasVersion v) noexcept { return v == KerasVersion::keras3 ? "Keras 3" : "Keras 2"; }
+
+namespace {
+
+// Error helpers: every message is "<source>: "key" = value: rule".
+std::string shown(const json& value) {
+  std::string text = value.dump();
+  if (text.size() > 80) text = text.substr(0, 77) + "...";
+  return text;
+}
+
+[[noreturn]] void bad_key(const std::string& source, const std::string& key, const json& value, const std::string& rule) {
+  throw Error(ErrorKind::config, source + ": \"" + key + "\" = " + shown(value) + ": " + rule);
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+int64_t positive_int(const std::string& source, const std::string& key, const json& v, int64_t min_value = 1) {
+  if (!v.is_number_integer()) bad_key(source, key, v, "must be an integer");
+  const int64_t n = v.get<int64_t>();
+  if (n < min_value) bad_key(source, key, v, "must be >= " + std::to_string(min_value));
+  if (n > (int64_t{1} << 31)) bad_key(source, key, v, "is absurdly large");
+  return n;
+}
+
+// An int or a list of 3 ints, each >= 1 (Keras normalize_tuple / standardize_tuple).
+std::array<int64_t, 3> triple(const std::string& source, const std::string& key, const json& v) {
+  if (v.is_number_integer()) {
+    const int64_t n = positive_int(source, key, v);
+    return {n, n, n};
+  }
+  if (!v.is_array() || v.size() != 3) bad_key(source, key, v, "must be an integer or a list of 3 integers");
+  std::array<int64_t, 3> out{};
+  for (size_t i = 0; i < 3; ++i) {
+    if (!v[i].is_number_integer()) bad_key(source, key, v, "must be an integer or a list of 3 integers");
+    if (v[i].get<int64_t>() < 1) bad_key(source, key, v, "each value must be >= 1");
+    out[i] = positive_int(source, key, v[i]);
+  }
+  return out;
+}
+
+// ---- initializers, regularizers, constraints -------------------------------------
+
+// Canonical class per accepted name (snake-case string form and class names, all versions).
+const std::map<std::string, std::string>& initializer_names() {
+  static const std::map<std::string, std::string> names = {
+      {"zeros", "Zeros"}, {"zero", "Zeros"}, {"Zeros", "Zeros"},
+      {"ones", "Ones"}, {"one", "Ones"}, {"Ones", "Ones"},
+      {"constant", "Constant"}, {"Constant", "Constant"},
+      {"random_normal", "RandomNormal"}, {"normal", "RandomNormal"}, {"RandomNormal", "RandomNormal"},
+      {"random_uniform", "RandomUniform"}, {"uniform", "RandomUniform"}, {"RandomUniform", "RandomUniform"},
+      {"truncated_normal", "TruncatedNormal"}, {"TruncatedNormal", "TruncatedNormal"},
+      {"variance_scaling", "VarianceScaling"}, {"VarianceScaling", "VarianceScaling"},
+      {"glorot_uniform", "GlorotUniform"}, {"GlorotUniform", "GlorotUniform"},
+      {"glorot_normal", "GlorotNormal"}, {"GlorotNormal", "GlorotNormal"},
+      {"he_normal", "HeNormal"}, {"HeNormal", "HeNormal"},
+      {"he_uniform", "HeUniform"}, {"HeUniform", "HeUniform"},
+      {"lecun_normal", "LecunNormal"}, {"LecunNormal", "LecunNormal"},
+      {"lecun_uniform", "LecunUniform"}, {"LecunUniform", "LecunUniform"},
+      {"orthogonal", "Orthogonal"}, {"Orthogonal", "Orthogonal"}, {"OrthogonalInitializer", "Orthogonal"},
+      {"identity", "Identity"}, {"Identity", "Identity"}, {"IdentityInitializer", "Identity"},
+  };
+  return names;
+}
+
+const std::map<std::string, std::string>& regularizer_names() {
+  static const std::map<std::string, std::string> names = {
+      {"l1", "L1"}, {"L1", "L1"}, {"l2", "L2"}, {"L2", "L2"}, {"l1_l2", "L1L2"}, {"l1l2", "L1L2"}, {"L1L2", "L1L2"},
+      {"L1L2Regularizer", "L1L2"}, {"orthogonal_regularizer", "OrthogonalRegularizer"},
+      {"OrthogonalRegularizer", "OrthogonalRegularizer"},
+  };
+  return names;
+}
+
+const std::map<std::string, std::string>& constraint_names() {
+  static const std::map<std::string, std::string> names = {
+      {"max_norm", "MaxNorm"}, {"maxnorm", "MaxNorm"}, {"MaxNorm", "MaxNorm"},
+      {"non_neg", "NonNeg"}, {"nonneg", "NonNeg"}, {"NonNeg", "NonNeg"},
+      {"unit_norm", "UnitNorm"}, {"unitnorm", "UnitNorm"}, {"UnitNorm", "UnitNorm"},
+      {"min_max_norm", "MinMaxNorm"}, {"MinMaxNorm", "MinMaxNorm"},
+      {"radial_constraint", "RadialConstraint"}, {"RadialConstraint", "RadialConstraint"},
+  };
+  return names;
+}
+
+// Default numeric arguments of a string-form object (Keras' get("l2") etc.).
+std::vector<std::pair<std::string, double>> string_form_args(const std::string& kind, const std::string& name) {
+  if (kind == "regularizer") {
+    if (name == "l1") return {{"l1", 0.01}};
+    if (name == "l2") return {{"l2", 0.01}};
+    if (name == "l1_l2") return {{"l1", 0.01}, {"l2", 0.01}};
+    if (name == "l1l2") return {{"l1", 0.0}, {"l2", 0.0}};  // Keras 3's L1L2() defaults
+  }
+  return {};
+}
+
+KerasObject parse_object(const std::string& source, const std::string& key, const json& v, const std::string& kind,
+                         const std::map<std::string, std::string>& names) {
+  KerasObject obj;
+  if (v.is_null()) return obj;
+  obj.json = v.dump();
+  std::string name;
+  if (v.is_string()) {
+    name = v.get<std::string>();
+  } else if (v.is_object()) {
+    const auto cls = v.find("class_name");
+    if (cls == v.end() || !cls->is_string()) bad_key(source, key, v, "a serialized " + kind + " needs a \"class_name\" string");
+    name = cls->get<std::string>();
+    if (name.size() > 2 && name.compare(name.size() - 2, 2, "V2") == 0 && kind == "initializer")
+      name = name.substr(0, name.size() - 2);  // tf.keras 2.x aliases such as GlorotUniformV2
+  } else {
+    bad_key(source, key, v, "must be null, a name or a serialized " + kind);
+  }
+  const auto it = names.find(name);
+  if (it == names.end()) bad_key(source, key, v, "unknown " + kind + " '" + name + "'");
+  obj.class_name = it->second;
+  if (v.is_string()) {
+    obj.args = string_form_args(kind, name);
+    return obj;
+  }
+  const auto cfg = v.find("config");
+  if (cfg != v.end() && !cfg->is_null()) {
+    if (!cfg->is_object()) bad_key(source, key, v, "\"config\" of a " + kind + " must be an object");
+    for (const auto& [arg, value] : cfg->items()) {
+      if (value.is_number()) {
+        const double x = value.get<double>();
+        if (!std::isfinite(x)) bad_key(source, key + "." + arg, value, "must be finite");
+        if (kind == "regularizer" && x < 0) bad_key(source, key + "." + arg, value, "a regularization factor must be >= 0");
+        obj.args.emplace_back(arg, x);
+      }
+    }
+  }
+  return obj;
+}
+
+// ---- dtype and activation ----------------------------------------------------------
+
+std::string parse_dtype(const std::string& source, const json& v, LayerConfig& cfg) {
+  static const std::set<std::string> known = {"float16", "float32", "float64", "bfloat16", "half", "float", "double",
+                                              "mixed_float16", "mixed_bfloat16"};
+  std::string name;
+  if (v.is_string()) {
+    name = v.get<std::string>();
+  } else if (v.is_object()) {
+    // Keras 3.4+: {"module": "keras", "class_name": "DTypePolicy", "config": {"name": ...}}
+    // Keras 2.x mixed precision: {"class_name": "Policy", "config": {"name": ...}}
+    const std::string cls = v.value("class_name", std::string());
+    const auto c = v.find("config");
+    if (c == v.end() || !c->is_object() || !c->contains("name") || !(*c)["name"].is_string())
+      bad_key(source, "dtype", v, "a dtype policy needs config.name");
+    name = (*c)["name"].get<std::string>();
+    if (cls == "DTypePolicy" || cls == "FloatDTypePolicy") {
+      cfg.version_hint = KerasVersion::keras3;
+      cfg.version_hint_strong = true;
+      cfg.version_reason = "dtype is a Keras 3 DTypePolicy object";
+    } else if (cls == "Policy" || cls == "PolicyV1") {
+      cfg.version_hint = KerasVersion::keras2;
+      cfg.version_hint_strong = true;
+      cfg.version_reason = "dtype is a Keras 2 mixed-precision Policy object";
+    } else {
+      bad_key(source, "dtype", v, "unknown dtype policy class '" + cls + "'");
+    }
+  } else if (v.is_null()) {
+    return "float32";
+  } else {
+    bad_key(source, "dtype", v, "must be a dtype name or a dtype policy");
+  }
+  if (known.count(name) == 0) bad_key(source, "dtype", v, "unknown dtype '" + name + "'");
+  return name;
+}
+
+// Names each version accepts (keras-semantics.md section 3).
+const std::set<std::string>& keras2_activations() {
+  static const std::set<std::string> names = {"linear", "relu",  "sigmoid", "softmax",  "softplus", "softsign",
+                                              "tanh",   "selu",  "elu",     "exponential", "hard_sigmoid", "swish",
+                                              "gelu",   "relu6", "leaky_relu", "log_softmax", "silu", "mish"};
+  return names;
+}
+const std::set<std::string>& keras3_activations() {
+  static const std::set<std::string> names = {"linear", "relu",  "sigmoid",   "softmax",     "softplus",  "softsign",
+                                              "tanh",   "selu",  "elu",       "exponential", "hard_sigmoid", "swish",
+                                              "gelu",   "relu6", "leaky_relu", "log_softmax", "silu",     "mish",
+                                              "hard_silu", "hard_swish"};
+  return names;
+}
+// Keras 3 names voxconv does not implement (yet): named in the error.
+const std::set<std::string>& keras3_unsupported_activations() {
+  static const std::set<std::string> names = {"celu", "glu", "hard_shrink", "hard_tanh", "log_sigmoid", "soft_shrink",
+                                              "squareplus", "tanh_shrink", "sparse_plus", "sparsemax", "threshold",
+                                              "sparse_sigmoid"};
+  return names;
+}
+
+std::string parse_activation(const std::string& source, const json& v) {
+  if (v.is_null()) return "linear";
+  if (v.is_string()) return v.get<std::string>();
+  // A builtin activation serialized as an object: {"class_name": "function", "config": "relu", ...}.
+  if (v.is_object()) {
+    const auto c = v.find("config");
+    if (c != v.end() && c->is_string()) return c->get<std::string>();
+  }
+  bad_key(source, "activation", v, "must be null or the name of a built-in Keras activation (custom activations cannot run)");
+}
+
+// ---- the Conv3D dict itself ----------------------------------------------------------
+
+const std::set<std::string>& known_keys() {
+  static const std::set<std::string> keys = {
+      "name", "trainable", "dtype", "filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
+      "groups", "activation", "use_bias", "kernel_initializer", "bias_initializer", "kernel_regularizer",
+      "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint", "batch_input_shape",
+      "batch_shape", "input_shape", "dynamic", "lora_rank", "lora_alpha", "input_dim"};
+  return keys;
+}
+
+std::optional<std::array<std::optional<int64_t>, 5>> parse_batch_shape(const std::string& source, const std::string& key,
+                                                                       const json& v) {
+  if (v.is_null()) return std::nullopt;
+  if (!v.is_array()) bad_key(source, key, v, "must be a list");
+  std::vector<std::optional<int64_t>> dims;
+  for (const auto& d : v) {
+    if (d.is_null()) dims.emplace_back(std::nullopt);
+    else if (d.is_number_integer() && d.get<int64_t>() >= 1) dims.emplace_back(d.get<int64_t>());
+    else bad_key(source, key, v, "entries must be null or positive integers");
+  }
+  if (key == "input_shape") dims.insert(dims.begin(), std::nullopt);  // input_shape omits the batch
+  if (dims.size() != 5) bad_key(source, key, v, "a Conv3D input has 5 dimensions (batch, 3 spatial, channels)");
+  std::array<std::optional<int64_t>, 5> out;
+  std::copy(dims.begin(), dims.end(), out.begin());
+  return out;
+}
+
+LayerConfig parse_conv3d_dict(const json& c, const std::string& source) {
+  if (!c.is_object()) throw Error(ErrorKind::config, source + ": the layer config must be a JSON object");
+  for (const auto& key : {"nb_filter", "kernel_dim1", "subsample", "border_mode", "dim_ordering"})
+    if (c.contains(key))
+      throw Error(ErrorKind::config, source + ": \"" + key + "\" is a Keras 1 Convolution3D key: Keras 1 configs are not supported");
+  for (const auto& [key, value] : c.items())
+    if (known_keys().count(key) == 0) bad_key(source, key, value, "not a Conv3D argument");
+
+  LayerConfig cfg;
+  cfg.source = source;
+  const auto get = [&](const char* key) -> const json* {
+    const auto it = c.find(key);
+    return it == c.end() ? nullptr : &*it;
+  };
+  if (const json* v = get("name")) {
+    if (!v->is_string()) bad_key(source, "name", *v, "must be a string");
+    cfg.name = v->get<std::string>();
+  }
+  if (const json* v = get("trainable")) {
+    if (!v->is_boolean()) bad_key(source, "trainable", *v, "must be true or false");
+    cfg.trainable = v->get<bool>();
+  }
+  if (const json* v = get("dynamic"); v && !v->is_boolean()) bad_key(source, "dynamic", *v, "must be true or false");
+  if (const json* v = get("dtype")) cfg.dtype = parse_dtype(source, *v, cfg);
+
+  const json* filters = get("filters");
+  if (!filters) throw Error(ErrorKind::config, source + ": missing key \"filters\"");
+  cfg.filters = positive_int(source, "filters", *filters);
+  const json* kernel = get("kernel_size");
+  if (!kernel) throw Error(ErrorKind::config, source + ": missing key \"kernel_size\"");
+  cfg.kernel_size = triple(source, "kernel_size", *kernel);
+  if (const json* v = get("strides")) cfg.strides = triple(source, "strides", *v);
+  if (const json* v = get("dilation_rate")) cfg.dilation_rate = triple(source, "dilation_rate", *v);
+
+  if (const json* v = get("padding")) {
+    if (!v->is_string()) bad_key(source, "padding", *v, "must be 'valid' or 'same'");
+    const std::string p = lower(v->get<std::string>());
+    if (p == "valid") cfg.padding = engine::Padding::valid;
+    else if (p == "same") cfg.padding = engine::Padding::same;
+    else if (p == "causal") bad_key(source, "padding", *v, "causal padding is only supported for Conv1D");
+    else bad_key(source, "padding", *v, "must be 'valid' or 'same'");
+  }
+
+  const json* fmt = get("data_format");
+  if (fmt && !fmt->is_null()) {
+    if (!fmt->is_string()) bad_key(source, "data_format", *fmt, "must be 'channels_last', 'channels_first' or null");
+    const std::string f = lower(fmt->get<std::string>());
+    if (f == "channels_last") cfg.channels_first = false;
+    else if (f == "channels_first") cfg.channels_first = true;
+    else bad_key(source, "data_format", *fmt, "must be 'channels_last', 'channels_first' or null");
+    cfg.data_format_source = "config";
+  } else {
+    const ImageDataFormatDefault d = image_data_format_default();
+    cfg.channels_first = d.channels_first;
+    cfg.data_format_source = d.source;
+  }
+
+  if (const json* v = get("groups")) {
+    cfg.groups = positive_int(source, "groups", *v);
+    cfg.groups_present = true;
+  }
+  if (cfg.filters % cfg.groups != 0)
+    bad_key(source, "groups", json(cfg.groups),
+            "filters = " + std::to_string(cfg.filters) + " must be divisible by the number of groups");
+  bool strided = false, dilated = false;
+  for (int a = 0; a < 3; ++a) {
+    strided = strided || cfg.strides[static_cast<size_t>(a)] > 1;
+    dilated = dilated || cfg.dilation_rate[static_cast<size_t>(a)] > 1;
+  }
+  if (strided && dilated)
+    bad_key(source, "strides", *get("strides"),
+            "strides > 1 cannot be combined with dilation_rate > 1 (dilation_rate = " + get("dilation_rate")->dump() + ")");
+
+  if (const json* v = get("activation")) cfg.activation = parse_activation(source, *v);
+  if (keras3_activations().count(cfg.activation) == 0) {
+    if (keras3_unsupported_activations().count(cfg.activation))
+      bad_key(source, "activation", json(cfg.activation), "this Keras 3.7+ activation is not supported by voxconv");
+    bad_key(source, "activation", json(cfg.activation), "not a built-in Keras activation");
+  }
+  if (const json* v = get("use_bias")) {
+    if (!v->is_boolean()) bad_key(source, "use_bias", *v, "must be true or false");
+    cfg.use_bias = v->get<bool>();
+  }
+  const auto object = [&](const char* key, const char* kind, const std::map<std::string, std::string>& names) {
+    const json* v = get(key);
+    return v ? parse_object(source, key, *v, kind, names) : KerasObject{};
+  };
+  cfg.kernel_initializer = object("kernel_initializer", "initializer", initializer_names());
+  cfg.bias_initializer = object("bias_initializer", "initializer", initializer_names());
+  cfg.kernel_regularizer = object("kernel_regularizer", "regularizer", regularizer_names());
+  cfg.bias_regularizer = object("bias_regularizer", "regularizer", regularizer_names());
+  cfg.activity_regularizer = object("activity_regularizer", "regularizer", regularizer_names());
+  cfg.kernel_constraint = object("kernel_constraint", "constraint", constraint_names());
+  cfg.bias_constraint = object("bias_constraint", "constraint", constraint_names());
+
+  for (const char* key : {"batch_input_shape", "batch_shape", "input_shape"})
+    if (const json* v = get(key)) cfg.batch_input_shape = parse_batch_shape(source, key, *v);
+  if (const json* v = get("lora_rank"); v && !v->is_null()) {
+    positive_int(source, "lora_rank", *v);
+    if (!cfg.version_hint_strong) {
+      cfg.version_hint = KerasVersion::keras3;
+      cfg.version_hint_strong = true;
+      cfg.version_reason = "lora_rank is a Keras 3 key";
+    }
+  }
+  if (const json* v = get("batch_input_shape"); v && !cfg.version_hint_strong) {
+    cfg.version_hint = KerasVersion::keras2;
+    cfg.version_hint_strong = true;
+    cfg.version_reason = "batch_input_shape is a Keras 2 key";
+  }
+  if (!cfg.version_hint_strong && (cfg.activation == "hard_silu" || cfg.activation == "hard_swish")) {
+    cfg.version_hint = KerasVersion::keras3;
+    cfg.version_hint_strong = true;
+    cfg.version_reason = "activation '" + cfg.activation + "' exists only in Keras 3";
+  }
+  // Module-style objects ({"module": ..., "registered_name": ...}) are written by Keras 3
+  // and also by tf.keras 2.13-2.15: a weak hint only.
+  if (!cfg.version_hint) {
+    for (const auto& [key, value] : c.items()) {
+      if (value.is_object() && value.contains("module") && value.contains("registered_name")) {
+        cfg.version_hint = KerasVersion::keras3;
+        cfg.version_reason = "\"" + key + "\" is serialized in the module style of Keras 3 (tf.keras 2.13-2.15 write it too)";
+        break;
+      }
+    }
+  }
+  return cfg;
+}
+
+// A model config (Sequential / Functional): find the Conv3D layers in it, nested too.
+void collect_conv3d_layers(const json& node, std::vector<const json*>& out) {
+  if (node.is_object()) {
+    const auto cls = node.find("class_name");
+    if (cls != node.end() && cls->is_string() && (*cls == "Conv3D" || *cls == "Convolution3D") && node.contains("config")) {
+      out.push_back(&node);
+      return;
+    }
+    for (const auto& [key, value] : node.items()) collect_conv3d_layers(value, out);
+  } else if (node.is_array()) {
+    for (const auto& value : node) collect_conv3d_layers(value, out);
+  }
+}
+
+}  // namespace
+
+LayerConfig parse_layer_config(const std::string& text, const std::string& source, const ParseOptions& options) {
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    const auto bracket = what.find("] ");
+    if (bracket != std::string::npos) what = what.substr(bracket + 2);
+    throw Error(ErrorKind::config, source + ": malformed JSON: " + what);
+  }
+  if (!root.is_object()) throw Error(ErrorKind::config, source + ": the layer config must be a JSON object");
+
+  const auto cls = root.find("class_name");
+  if (cls == root.end()) {
+    LayerConfig cfg = parse_conv3d_dict(root, source);
+    if (!options.layer.empty() && cfg.name != options.layer)
+      throw Error(ErrorKind::config, source + ": --layer '" + options.layer + "' does not match the config's name '" + cfg.name + "'");
+    return cfg;
+  }
+  if (!cls->is_string()) bad_key(source, "class_name", *cls, "must be a string");
+  const std::string class_name = cls->get<std::string>();
+  if (class_name == "Conv3D" || class_name == "Convolution3D") {
+    for (const auto& [key, value] : root.items()) {
+      static const std::set<std::string> wrapper_keys = {"class_name", "config", "module", "registered_name",
+                                                         "build_config", "name", "inbound_nodes", "compile_config"};
+      if (wrapper_keys.count(key) == 0) bad_key(source, key, value, "not a key of a serialized layer");
+    }
+    const auto cfg_it = root.find("config");
+    if (cfg_it == root.end()) throw Error(ErrorKind::config, source + ": missing key \"config\" in the serialized layer");
+    LayerConfig cfg = parse_conv3d_dict(*cfg_it, source);
+    if (const auto b = root.find("build_config"); b != root.end() && b->is_object() && b->contains("input_shape"))
+      cfg.batch_input_shape = parse_batch_shape(source, "build_config.input_shape", (*b)["input_shape"]);
+    if (!options.layer.empty() && cfg.name != options.layer)
+      throw Error(ErrorKind::config, source + ": --layer '" + options.layer + "' does not match the config's name '" + cfg.name + "'");
+    return cfg;
+  }
+  // A whole model's config: take one Conv3D from it.
+  std::vector<const json*> layers;
+  if (const auto model = root.find("config"); model != root.end()) collect_conv3d_layers(*model, layers);
+  if (layers.empty())
+    throw Error(ErrorKind::config, source + ": \"class_name\" = \"" + class_name + "\": not a Conv3D and holds no Conv3D layer");
+  std::vector<std::string> names;
+  for (const json* layer : layers) {
+    const json& c = (*layer)["config"];
+    names.push_back(c.is_object() ? c.value("name", std::string()) : std::string());
+  }
+  const json* chosen = nullptr;
+  if (!options.layer.empty()) {
+    for (size_t i = 0; i < layers.size(); ++i)
+      if (names[i] == options.layer) chosen = layers[i];
+  } else if (layers.size() == 1) {
+    chosen = layers[0];
+  }
+  if (!chosen) {
+    std::string list;
+    for (size_t i = 0; i < names.size() && i < 20; ++i) list += (i ? ", " : "") + names[i];
+    if (names.size() > 20) list += ", ...";
+    throw Error(ErrorKind::config, source + ": " +
+                                       (options.layer.empty() ? std::string("the model holds ") + std::to_string(layers.size()) +
+                                                                    " Conv3D layers, pick one with --layer"
+                                                              : "no Conv3D layer named '" + options.layer + "'") +
+                                       " (Conv3D layers: " + list + ")");
+  }
+  return parse_conv3d_dict((*chosen)["config"], source);
+}
+
+LayerConfig load_layer_config(const std::string& path, const ParseOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorKind::config, path + ": cannot open the config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Error(ErrorKind::config, path + ": cannot read the config file");
+  const std::string content = text.str();
+  if (content.size() > (64u << 20)) throw Error(ErrorKind::config, path + ": the config file is larger than 64 MiB");
+  return parse_layer_config(content, path, options);
+}
+
+VersionDecision detect_keras_version(const LayerConfig& config, const WeightsVersionEvidence& weights,
+                                     std::optional<KerasVersion> forced) {
+  if (forced) return {*forced, "--keras flag"};
+  if (config.version_hint && config.version_hint_strong) return {*config.version_hint, config.version_reason};
+  if (weights.version) return {*weights.version, weights.reason};
+  if (config.version_hint) return {*config.version_hint, config.version_reason};
+  return {KerasVersion::keras2, "no Keras 3 marker in the config or weights (Keras 2 assumed)"};
+}
+
+engine::ActivationSpec resolve_activation(const LayerConfig& config, KerasVersion version) {
+  static const std::map<std::string, Activation> common = {
+      {"linear", Activation::linear},   {"relu", Activation::relu},         {"sigmoid", Activation::sigmoid},
+      {"softmax", Activation::softmax}, {"softplus", Activation::softplus}, {"softsign", Activation::softsign},
+      {"tanh", Activation::tanh},       {"selu", Activation::selu},         {"elu", Activation::elu},
+      {"exponential", Activation::exponential}, {"swish", Activation::swish}, {"silu", Activation::swish},
+      {"gelu", Activation::gelu},       {"relu6", Activation::relu6},       {"leaky_relu", Activation::leaky_relu},
+      {"log_softmax", Activation::log_softmax}, {"mish", Activation::mish}, {"hard_silu", Activation::hard_silu},
+      {"hard_swish", Activation::hard_silu}};
+  const std::string& name = config.activation;
+  const auto& allowed = version == KerasVersion::keras3 ? keras3_activations() : keras2_activations();
+  if (allowed.count(name) == 0)
+    bad_key(config.source, "activation", json(name), std::string("not an activation of ") + to_string(version));
+  engine::ActivationSpec spec;
+  if (name == "hard_sigmoid") {
+    spec.kind = version == KerasVersion::keras3 ? Activation::hard_sigmoid_keras3 : Activation::hard_sigmoid_keras2;
+  } else {
+    spec.kind = common.at(name);
+  }
+  spec.axis = config.channels_first ? engine::SoftmaxAxis::width : engine::SoftmaxAxis::channels;
+  return spec;
+}
+
+engine::Conv3dParams to_conv_params(const LayerConfig& config, int64_t input_channels, KerasVersion version) {
+  engine::Conv3dParams p;
+  p.ic = input_channels;
+  p.oc = config.filters;
+  p.kernel = config.kernel_size;
+  p.strides = config.strides;
+  p.dilation = config.dilation_rate;
+  p.padding = config.padding;
+  p.groups = config.groups;
+  p.use_bias = config.use_bias;
+  p.activation = resolve_activation(config, version);
+  if (input_channels % config.groups != 0)
+    throw Error(ErrorKind::shape, config.source + ": the input has " + std::to_string(input_channels) +
+                                      " channels, not divisible by groups = " + std::to_string(config.groups));
+  p.validate();
+  return p;
+}
+
+int64_t count_params(const LayerConfig& config, int64_t input_channels) {
+  const int64_t k = config.kernel_size[0] * config.kernel_size[1] * config.kernel_size[2];
+  return k * (input_channels / config.groups) * config.filters + (config.use_bias ? config.filters : 0);
+}
+
+std::vector<std::string> keras_weight_names(const LayerConfig& config, KerasVersion version) {
+  const std::string base = config.name.empty() ? "conv3d" : config.name;
+  const std::string suffix = version == KerasVersion::keras3 ? "" : ":0";
+  std::vector<std::string> names{base + "/kernel" + suffix};
+  if (config.use_bias) names.push_back(base + "/bias" + suffix);
+  return names;
+}
+
+}  // namespace voxconv::keras

@@ -1,0 +1,22 @@
+#pragma once
+// Which ITK axis each Keras spatial axis is. zyx (default): Keras (dim1, dim2, dim3) =
+// ITK (z, y, x), the array SimpleITK's GetArrayFromImage gives. xyz: Keras (dim1, dim2,
+// dim3) = ITK (x, y, z), the array nibabel's get_fdata() gives.
+#include <string>
+
+#include "core/tensor.hpp"
+
+namespace voxconv::pipeline {
+
+enum class AxisOrder { zyx, xyz };
+
+AxisOrder parse_axis_order(const std::string& text);  // throws ErrorKind::usage
+
+// ITK index axis (0 = x, 1 = y, 2 = z) of Keras spatial axis a (0 = dim1).
+int itk_axis(int keras_axis, AxisOrder order) noexcept;
+
+// (1, Z, Y, X, C) in ITK buffer order <-> Keras channels_last (N, dim1, dim2, dim3, C).
+// The permutation is its own inverse, so one function serves both directions.
+Tensor swap_itk_keras_layout(const Tensor& t, AxisOrder order);
+
+}  // namespace voxconv::pipeline

@@ -1,0 +1,36 @@
+#pragma once
+// A layer ready to run: config + weights read, checked against each other, and turned
+// into engine parameters. Shared by `run`, `info` and `bench`.
+#include <optional>
+#include <string>
+
+#include "engine/conv3d_params.hpp"
+#include "keras/layer_config.hpp"
+#include "keras/weights_hdf5.hpp"
+
+namespace voxconv::pipeline {
+
+struct LayerSource {
+  std::string config_path;
+  std::string weights_path;  // may be empty for `info`
+  std::string layer;         // --layer, may be empty
+  std::optional<keras::KerasVersion> forced_version;
+};
+
+struct LoadedLayer {
+  keras::LayerConfig config;
+  std::optional<keras::LayerWeights> weights;
+  keras::VersionDecision version;
+  // Input channels when known (from the weights: kernel in-dim * groups), else 0.
+  int64_t input_channels = 0;
+  // Valid when input_channels > 0.
+  engine::Conv3dParams params;
+};
+
+// Throws voxconv::Error naming the file when config and weights do not fit together.
+LoadedLayer load_layer(const LayerSource& source);
+
+// Engine parameters for a given channel count (used when no weights are given).
+engine::Conv3dParams params_for_channels(const LoadedLayer& layer, int64_t input_channels);
+
+}  // namespace voxconv::pipeline

@@ -1,0 +1,85 @@
+#include "pipeline/layer_outputs.hpp"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "volume/volume_io.hpp"
+
+namespace voxconv::pipeline {
+
+namespace {
+
+// "out/feat.nii.gz" -> {"out/feat", ".nii.gz"}
+std::pair<std::string, std::string> split_extension(const std::string& path) {
+  const std::filesystem::path p(path);
+  std::string name = p.filename().string();
+  std::string ext = p.extension().string();
+  if (ext == ".gz" || ext == ".GZ") {
+    const std::string inner = std::filesystem::path(p.stem()).extension().string();
+    ext = inner + ext;
+  }
+  const std::string stem = path.substr(0, path.size() - ext.size());
+  return {stem, ext};
+}
+
+}  // namespace
+
+std::vector<std::string> planned_output_paths(const OutputRequest& request, int64_t filters) {
+  const volume::FileFormat format = volume::format_of(request.path);
+  if (format == volume::FileFormat::unknown)
+    throw Error(ErrorKind::usage, request.path + ": unknown output format (use " +
+                                      std::string(volume::supported_extensions()) + ")");
+  if (!request.split_channels) return {request.path};
+  if (format == volume::FileFormat::npy)
+    throw Error(ErrorKind::usage, request.path + ": --split-channels writes volumes; a .npy output holds the whole array");
+  const auto [stem, ext] = split_extension(request.path);
+  std::vector<std::string> paths;
+  for (int64_t f = 0; f < filters; ++f) {
+    char index[16];
+    std::snprintf(index, sizeof index, "_%03lld", static_cast<long long>(f));
+    paths.push_back(stem + index + ext);
+  }
+  return paths;
+}
+
+Geometry output_geometry(const Geometry& input, const engine::Conv3dParams& p, const engine::ConvPlan& plan,
+                         AxisOrder axes) {
+  GridShift shift;
+  for (int a = 0; a < 3; ++a) {
+    const auto i = static_cast<size_t>(itk_axis(a, axes));
+    const auto k = static_cast<size_t>(a);
+    shift.stride[i] = static_cast<double>(p.strides[k]);
+    shift.first_index[i] =
+        -static_cast<double>(plan.axis[k].pad_before) + static_cast<double>((p.kernel[k] - 1) * p.dilation[k]) / 2.0;
+  }
+  return shifted_geometry(input, shift);
+}
+
+void write_layer_output(const OutputRequest& request, const Tensor& ndhwc, const Geometry& geometry,
+                        const std::vector<std::string>& staged_paths) {
+  if (volume::format_of(request.path) == volume::FileFormat::npy) {
+    const Tensor keras_array = request.channels_first ? transpose(ndhwc, {0, 4, 1, 2, 3}) : ndhwc;
+    volume::write_npy(staged_paths.at(0), keras_array);
+    return;
+  }
+  if (ndhwc.dim(0) != 1)
+    throw Error(ErrorKind::usage, request.path + ": a batch of " + std::to_string(ndhwc.dim(0)) +
+                                      " samples cannot be one volume; write a .npy output");
+  const Tensor itk_layout = swap_itk_keras_layout(ndhwc, request.axes);
+  if (!request.split_channels) {
+    volume::write_volume(staged_paths.at(0), itk_layout, geometry, request.compress);
+    return;
+  }
+  const int64_t filters = itk_layout.dim(4);
+  const int64_t voxels = itk_layout.size() / filters;
+  for (int64_t f = 0; f < filters; ++f) {
+    Tensor channel(Dims{1, itk_layout.dim(1), itk_layout.dim(2), itk_layout.dim(3), 1});
+    const float* src = itk_layout.data() + f;
+    float* dst = channel.data();
+    for (int64_t i = 0; i < voxels; ++i) dst[i] = src[i * filters];
+    volume::write_volume(staged_paths.at(static_cast<size_t>(f)), channel, geometry, request.compress);
+  }
+}
+
+}  // namespace voxconv::pipeline

@@ -1,0 +1,37 @@
+#pragma once
+// The layer's output array -> files: the exact Keras array as .npy, or a feature volume
+// (multi-component, or one file per filter) physically aligned with the input.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/geometry.hpp"
+#include "core/tensor.hpp"
+#include "engine/conv3d_params.hpp"
+#include "pipeline/axes.hpp"
+
+namespace voxconv::pipeline {
+
+struct OutputRequest {
+  std::string path;
+  bool split_channels = false;
+  bool compress = false;
+  AxisOrder axes = AxisOrder::zyx;
+  bool channels_first = false;
+};
+
+// The files a request will produce, known before any computing: used to refuse
+// existing outputs up front. Throws ErrorKind::usage for unsupported names/combinations.
+std::vector<std::string> planned_output_paths(const OutputRequest& request, int64_t filters);
+
+// Geometry of the feature volume: spacing * stride, direction kept, origin at the
+// centre of the first output voxel's receptive field. Pure.
+Geometry output_geometry(const Geometry& input, const engine::Conv3dParams& params, const engine::ConvPlan& plan,
+                         AxisOrder axes);
+
+// Writes `ndhwc` (N, dim1, dim2, dim3, F) to `staged_paths` (same order as
+// planned_output_paths). Throws voxconv::Error.
+void write_layer_output(const OutputRequest& request, const Tensor& ndhwc, const Geometry& geometry,
+                        const std::vector<std::string>& staged_paths);
+
+}  // namespace voxconv::pipeline
