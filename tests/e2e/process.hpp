@@ -1,0 +1,36 @@
+#pragma once
+// Runs the voxconv binary as a user would, capturing exit code, stdout and stderr.
+#include <string>
+#include <vector>
+
+namespace voxconv::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  // 128 + signal when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs `program args...` in `cwd` (empty: current folder) with extra environment
+// entries "NAME=value" added to the current environment.
+ProcessResult run_process(const std::string& program, const std::vector<std::string>& args, const std::string& cwd = "",
+                          const std::vector<std::string>& extra_env = {});
+
+// A fresh empty temporary folder, removed when the object goes away.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Number of entries in a folder (hidden ones included).
+int count_entries(const std::string& folder);
+
+}  // namespace voxconv::testing
