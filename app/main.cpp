@@ -66,6 +66,9 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--force", run.force, "Replace existing outputs");
   run_cmd->add_flag("--compress", run.compress, "Compress NRRD/MetaImage outputs (.nii.gz is always compressed)");
   run_cmd->add_option("--keras", run_keras, "Keras version rules to follow (2 or 3); default: detected");
+  std::string run_engine = "fast";
+  run_cmd->add_option("--engine", run_engine, "fast (default) or reference (the simple oracle)")
+      ->check(CLI::IsMember({"fast", "reference"}));
 
   voxconv::pipeline::SummaryOptions info;
   std::string info_shape, info_keras;
@@ -92,6 +95,7 @@ int main(int argc, char** argv) {
     if (run_cmd->parsed()) {
       run.axes = voxconv::pipeline::parse_axis_order(run_axes);
       run.keras_version = parse_keras_flag(run_keras);
+      run.reference_engine = run_engine == "reference";
       const auto result = voxconv::pipeline::run_layer(run);
       if (!quiet) {
         for (const auto& path : result.outputs) std::cout << "wrote " << path << "\n";

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "core/error.hpp"
+#include "engine/conv3d_fast.hpp"
 #include "engine/conv3d_reference.hpp"
 #include "engine/thread_pool.hpp"
 #include "pipeline/layer_inputs.hpp"
@@ -70,15 +71,25 @@ RunResult run_layer(const RunOptions& options) {
 
   engine::ThreadPool pool(options.threads);
   const auto start = std::chrono::steady_clock::now();
-  const Tensor dst = engine::conv3d_reference(layer.params, input.ndhwc, layer.weights->kernel, layer.weights->bias, pool);
+  Tensor dst;
+  std::string engine_name = "reference";
+  if (options.reference_engine) {
+    dst = engine::conv3d_reference(layer.params, input.ndhwc, layer.weights->kernel, layer.weights->bias, pool);
+  } else {
+    const engine::FastConv3d fast(layer.params, layer.weights->kernel, layer.weights->bias);
+    engine_name = fast.describe();
+    dst = fast.run(input.ndhwc, pool);
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   RunResult result;
   result.input_shape = keras_layout(input.ndhwc.dims(), layer.config.channels_first);
   result.output_shape = keras_layout(dst.dims(), layer.config.channels_first);
   result.compute_seconds = seconds;
+  result.engine = engine_name;
   result.gflops = engine::conv_flops(layer.params, dst.dim(0), plan.out_spatial()) / std::max(seconds, 1e-9) * 1e-9;
-  spdlog::debug("computed in {:.3f} s ({:.2f} GFLOP/s, {} threads)", seconds, result.gflops, pool.size());
+  spdlog::info("computed in {:.3f} s ({:.2f} GFLOP/s, {} threads, engine {})", seconds, result.gflops, pool.size(),
+               engine_name);
 
   const Geometry geometry = input.geometry ? output_geometry(*input.geometry, layer.params, plan, options.axes) : Geometry{};
   std::vector<std::string> staged;

@@ -23,6 +23,7 @@ struct RunOptions {
   bool force = false;
   bool compress = false;
   std::optional<keras::KerasVersion> keras_version;
+  bool reference_engine = false;  // the simple oracle instead of the fast engine
 };
 
 struct RunResult {
@@ -31,6 +32,7 @@ struct RunResult {
   Dims output_shape;  // Keras output array shape
   double compute_seconds = 0.0;
   double gflops = 0.0;
+  std::string engine;  // e.g. "avx512/oc" or "reference"
 };
 
 // Throws voxconv::Error; on any failure no output file exists or was changed.

@@ -61,14 +61,13 @@ void expect_close(const Tensor& actual, const Tensor& expected, double rtol, dou
 
 class GoldenCase : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(GoldenCase, MatchesIndependentReference) {
-  const fs::path dir = cases_dir() / GetParam();
+void run_case(const fs::path& dir, const std::string& engine) {
   const json spec = json::parse(std::ifstream(dir / "case.json"));
   TempDir out, keras_home;
-  std::vector<std::string> args{"run", "--config", "config.json", "--weights", "weights.h5"};
+  std::vector<std::string> args{"run", "--config", "config.json", "--weights", "weights.h5", "--engine", engine};
   for (const auto& a : spec.at("args")) args.push_back(replace_all(a.get<std::string>(), "{out}", out.path()));
   const ProcessResult r = run_process(voxconv_binary(), args, dir.string(), {"KERAS_HOME=" + keras_home.path()});
-  SCOPED_TRACE(spec.value("description", GetParam()));
+  SCOPED_TRACE(spec.value("description", dir.filename().string()) + " (engine " + engine + ")");
 
   const int expected_exit = spec.value("expected_exit", 0);
   ASSERT_EQ(r.exit_code, expected_exit) << r.err;
@@ -102,6 +101,10 @@ TEST_P(GoldenCase, MatchesIndependentReference) {
     }
   }
 }
+
+TEST_P(GoldenCase, FastEngineMatchesIndependentReference) { run_case(cases_dir() / GetParam(), "fast"); }
+
+TEST_P(GoldenCase, ReferenceEngineMatchesIndependentReference) { run_case(cases_dir() / GetParam(), "reference"); }
 
 INSTANTIATE_TEST_SUITE_P(Cases, GoldenCase, ::testing::ValuesIn(case_names()),
                          [](const ::testing::TestParamInfo<std::string>& info) {

@@ -1,0 +1,52 @@
+#pragma once
+// The fast engine: direct convolution on NDHWC without im2col or a padded copy of the
+// volume. Weights are repacked once at construction; run() splits output rows
+// (n, od, oh) over the pool, and every output is summed in one fixed order by one task,
+// so the bytes do not depend on the thread count. SIMD kernels are chosen at run time
+// from what the CPU has (AVX-512, AVX2+FMA, or portable).
+#include <string>
+#include <vector>
+
+#include "core/tensor.hpp"
+#include "engine/conv3d_params.hpp"
+
+namespace voxconv::engine {
+
+namespace kernels {
+struct KernelTable;
+}
+class ThreadPool;
+
+// Kernel builds this CPU can run, best first. The environment variable VOXCONV_ISA
+// (avx512, avx2, generic) caps the choice, for testing and comparisons.
+std::vector<const kernels::KernelTable*> available_kernel_tables();
+const kernels::KernelTable& best_kernel_table();
+
+class FastConv3d {
+ public:
+  // Validates operands like conv3d_reference and packs the weights.
+  FastConv3d(const Conv3dParams& params, const Tensor& kernel, const Tensor& bias,
+             const kernels::KernelTable* isa = nullptr);
+
+  // src (N, D, H, W, ic) -> dst (N, OD, OH, OW, oc), activation applied.
+  Tensor run(const Tensor& src, ThreadPool& pool) const;
+  // The same into a caller-owned dst of the right shape (benchmarks reuse it).
+  void run(const Tensor& src, Tensor& dst, ThreadPool& pool) const;
+  // Output shape for an input shape; throws ErrorKind::shape when they do not fit.
+  Dims output_dims(const Dims& src_dims) const;
+
+  const Conv3dParams& params() const { return p_; }
+  // e.g. "avx512/oc" or "avx2/w": kernel build and family.
+  std::string describe() const;
+
+ private:
+  Conv3dParams p_;
+  const kernels::KernelTable* isa_;
+  bool oc_family_ = false;
+  int64_t blocks_ = 0;          // oc family: output-channel blocks per group
+  int64_t block_width_ = 0;     // oc family: columns per block
+  std::vector<float> packed_;   // oc family: [g][block][tap][icg][block_width]; w family: [g][tap][icg][ocg]
+  std::vector<float> bias_;     // oc family: [g][block][block_width]; w family: [oc]
+};
+
+}  // namespace voxconv::engine

@@ -1,0 +1,61 @@
+#pragma once
+// Interface between the fast engine (conv3d_fast.cpp) and its per-ISA kernel builds.
+// Each ISA's translation unit compiles direct_kernels.inl with its own vector width and
+// flags and exposes one KernelTable; the engine picks a table at run time.
+#include <cstdint>
+
+namespace voxconv::engine::kernels {
+
+// One output row (n, od, oh) of one group, computed by the output-channel-vectorized
+// family: out[ow][oc] for all ow, for output channels [oc_begin, oc_begin + count).
+struct OcRowArgs {
+  const float* const* rows;  // KD*KH input rows (W-padded, channels interleaved, stride in_ic); nullptr = all zero
+  int64_t taps_dh;           // KD*KH
+  int64_t kw, dw, sw;        // kernel width, dilation and stride along W
+  int64_t in_ic;             // floats between consecutive W positions of a row (all channels)
+  int64_t ic_offset;         // first input channel of the group
+  int64_t icg;               // channels in the group
+  const float* packed;       // [block][tap = (kd,kh,kw)][icg][VW*nv], zero-padded columns
+  const float* bias;         // [block][VW*nv] (zeros when the layer has no bias)
+  int64_t blocks;            // output-channel blocks of VW*nv columns
+  int64_t valid_last;        // valid columns in the last block
+  float* out;                // dst at (n, od, oh, ow=0, oc_begin)
+  int64_t out_stride;        // floats between consecutive ow in dst (OC)
+  int64_t ow;                // output width
+  bool relu;                 // fuse max(x, 0) into the store
+};
+
+// The width-vectorized family for small channel counts: rows are planar and split by
+// W phase: row[(phase * in_ic + ic) * phase_len + j] = padded input at W = j*sw + phase.
+struct WRowArgs {
+  const float* const* rows;  // KD*KH planar rows; nullptr = all zero
+  int64_t taps_dh;
+  int64_t kw, dw, sw;
+  int64_t phase_len;         // floats per (phase, channel) run, >= ow + (kw-1)*dw/sw + one vector tile
+  int64_t in_ic;             // channels held in each row (all of them)
+  int64_t ic_offset, icg;
+  const float* weights;      // [tap][icg][ocg] for this group (Keras order within the group)
+  int64_t ocg;               // output channels of the group (row length of weights)
+  int64_t oc_begin, oc_count;  // which of them this call computes (oc_count <= kMaxOcBlock)
+  const float* bias;         // [ocg] of this group, or nullptr
+  float* out;                // dst at (n, od, oh, ow=0, group's first oc)
+  int64_t out_stride;        // OC
+  int64_t ow;
+  bool relu;
+};
+
+struct KernelTable {
+  const char* isa;  // "avx512", "avx2", "generic"
+  int vector_width;  // floats per vector
+  int oc_nv;         // vectors per output-channel block of the oc family
+  int max_oc_block;  // largest oc_count of the w family
+  int w_nv;          // vectors per W tile of the w family (for padding the row buffers)
+  void (*oc_row)(const OcRowArgs&);
+  void (*w_row)(const WRowArgs&);
+};
+
+const KernelTable& avx512_table();
+const KernelTable& avx2_table();
+const KernelTable& generic_table();
+
+}  // namespace voxconv::engine::kernels

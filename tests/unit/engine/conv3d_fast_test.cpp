@@ -1,0 +1,165 @@
+// Property tests: the fast engine against the reference over generated shapes, for
+// every kernel build this CPU runs.
+#include "engine/conv3d_fast.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "core/error.hpp"
+#include "engine/conv3d_reference.hpp"
+#include "engine/kernels/direct_kernels.hpp"
+#include "engine/thread_pool.hpp"
+
+namespace voxconv::engine {
+namespace {
+
+Tensor random_tensor(const Dims& dims, std::mt19937& rng, bool integers) {
+  Tensor t(dims);
+  std::uniform_int_distribution<int> small(-3, 3);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (float& v : t.values()) v = integers ? static_cast<float>(small(rng)) : normal(rng);
+  return t;
+}
+
+struct Shape {
+  Dims src;
+  Conv3dParams p;
+};
+
+// Seeded sampler over the argument space: channel counts around the SIMD widths, odd
+// sizes, every stride/dilation/padding/group combination, each element-wise activation.
+std::vector<Shape> generated_shapes(int count, uint32_t seed) {
+  std::mt19937 rng(seed);
+  const int64_t channels[] = {1, 2, 3, 4, 5, 7, 8, 11, 12, 13, 15, 16, 17, 24, 31, 32, 33, 48};
+  const Activation acts[] = {Activation::linear, Activation::relu, Activation::sigmoid, Activation::tanh,
+                             Activation::gelu, Activation::softmax};
+  auto pick = [&](const auto& array) { return array[std::uniform_int_distribution<size_t>(0, std::size(array) - 1)(rng)]; };
+  auto between = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  std::vector<Shape> shapes;
+  while (static_cast<int>(shapes.size()) < count) {
+    Conv3dParams p;
+    p.groups = between(0, 4) == 0 ? pick(std::array<int64_t, 3>{2, 3, 4}) : 1;
+    p.ic = pick(channels) * (p.groups > 1 ? p.groups : 1);
+    p.oc = pick(channels) * p.groups;
+    for (int a = 0; a < 3; ++a) p.kernel[static_cast<size_t>(a)] = pick(std::array<int64_t, 5>{1, 2, 3, 3, 5});
+    const int mode = static_cast<int>(between(0, 2));  // plain, strided, dilated
+    for (int a = 0; a < 3; ++a) {
+      p.strides[static_cast<size_t>(a)] = mode == 1 ? between(1, 3) : 1;
+      p.dilation[static_cast<size_t>(a)] = mode == 2 ? between(1, 3) : 1;
+    }
+    p.padding = between(0, 1) ? Padding::same : Padding::valid;
+    p.use_bias = between(0, 3) != 0;
+    p.activation.kind = pick(acts);
+    const Dims src{between(1, 2), between(1, 9), between(1, 9), between(1, 40), p.ic};
+    try {
+      plan_shape(p, {src[1], src[2], src[3]});
+    } catch (const Error&) {
+      continue;  // valid padding with a kernel larger than the input
+    }
+    if (p.ic * p.oc * src[1] * src[2] * src[3] > 400000) continue;  // keep the suite quick
+    shapes.push_back({src, p});
+  }
+  return shapes;
+}
+
+void compare(const Shape& s, const kernels::KernelTable* isa, std::mt19937& rng, bool integers) {
+  const auto kd = s.p.kernel_dims();
+  const Tensor src = random_tensor(s.src, rng, integers);
+  const Tensor w = random_tensor(Dims(kd.begin(), kd.end()), rng, integers);
+  const Tensor b = s.p.use_bias ? random_tensor({s.p.oc}, rng, integers) : Tensor();
+  ThreadPool pool(2);
+  const Tensor want = conv3d_reference(s.p, src, w, b, pool);
+  const FastConv3d fast(s.p, w, b, isa);
+  const Tensor got = fast.run(src, pool);
+  ASSERT_EQ(got.dims(), want.dims());
+  const bool exact = integers && (s.p.activation.kind == Activation::linear || s.p.activation.kind == Activation::relu);
+  double scale = 0.0;  // reference magnitude of a sum: sum of |terms| bounds float error
+  const int64_t terms = s.p.kernel[0] * s.p.kernel[1] * s.p.kernel[2] * (s.p.ic / s.p.groups);
+  scale = std::sqrt(static_cast<double>(terms)) * 3.0;
+  for (int64_t i = 0; i < got.size(); ++i) {
+    const double g = got.data()[i], e = want.data()[i];
+    if (exact) {
+      ASSERT_EQ(g, e) << s.p.to_string() << " " << fast.describe() << " at " << i;
+    } else {
+      ASSERT_NEAR(g, e, 1e-5 * std::max(std::abs(e), 1.0) * std::max(1.0, scale / 10.0))
+          << s.p.to_string() << " src " << dims_to_string(s.src) << " " << fast.describe() << " at " << i;
+    }
+  }
+}
+
+TEST(FastConv3d, MatchesReferenceOnGeneratedShapesForEveryIsa) {
+  for (const auto* isa : available_kernel_tables()) {
+    std::mt19937 rng(1234);
+    for (const auto& s : generated_shapes(150, 99)) compare(s, isa, rng, false);
+  }
+}
+
+TEST(FastConv3d, IntegerInputsAreExact) {
+  for (const auto* isa : available_kernel_tables()) {
+    std::mt19937 rng(77);
+    for (const auto& s : generated_shapes(100, 7)) compare(s, isa, rng, true);
+  }
+}
+
+TEST(FastConv3d, BytesIdenticalAcrossThreadCounts) {
+  std::mt19937 rng(5);
+  for (const auto& s : generated_shapes(20, 3)) {
+    const auto kd = s.p.kernel_dims();
+    const Tensor src = random_tensor(s.src, rng, false);
+    const Tensor w = random_tensor(Dims(kd.begin(), kd.end()), rng, false);
+    const Tensor b = s.p.use_bias ? random_tensor({s.p.oc}, rng, false) : Tensor();
+    const FastConv3d fast(s.p, w, b);
+    ThreadPool one(1);
+    const Tensor first = fast.run(src, one);
+    for (int threads : {2, 3, 8}) {
+      ThreadPool pool(threads);
+      const Tensor again = fast.run(src, pool);
+      ASSERT_EQ(std::memcmp(first.data(), again.data(), sizeof(float) * static_cast<size_t>(first.size())), 0)
+          << s.p.to_string() << " with " << threads << " threads";
+    }
+  }
+}
+
+// Named edge cases: both families at their tile edges.
+TEST(FastConv3d, NamedEdgeCases) {
+  struct Case {
+    const char* name;
+    Dims src;
+    int64_t oc;
+    std::array<int64_t, 3> k, s, d;
+    Padding pad;
+    int64_t groups;
+  } cases[] = {
+      {"ow_1", {1, 3, 3, 1, 32}, 32, {3, 3, 1}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
+      {"ow_mr_plus_1", {1, 2, 2, 13, 16}, 64, {1, 1, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
+      {"oc_tail_33", {1, 3, 4, 29, 8}, 33, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
+      {"w_family_ow_65", {1, 2, 3, 65, 3}, 5, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
+      {"w_family_stride3", {1, 5, 5, 50, 4}, 11, {3, 3, 3}, {3, 3, 3}, {1, 1, 1}, Padding::same, 1},
+      {"w_family_dilation4", {1, 9, 9, 37, 5}, 5, {3, 3, 3}, {1, 1, 1}, {4, 4, 4}, Padding::same, 1},
+      {"k1_pointwise", {1, 3, 3, 30, 32}, 32, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, Padding::valid, 1},
+      {"grouped_oc", {1, 3, 3, 20, 64}, 64, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 2},
+      {"ic_1_oc_16", {1, 4, 5, 70, 1}, 16, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
+  };
+  for (const auto* isa : available_kernel_tables()) {
+    std::mt19937 rng(3);
+    for (const auto& c : cases) {
+      Conv3dParams p;
+      p.ic = c.src[4];
+      p.oc = c.oc;
+      p.kernel = c.k;
+      p.strides = c.s;
+      p.dilation = c.d;
+      p.padding = c.pad;
+      p.groups = c.groups;
+      SCOPED_TRACE(c.name);
+      compare({c.src, p}, isa, rng, true);
+      compare({c.src, p}, isa, rng, false);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace voxconv::engine
