@@ -20,6 +20,7 @@ struct DatasetInfo {
   std::string path;  // full HDF5 path, e.g. "/model_weights/21/21/kernel:0"
   std::string name;  // the weight's name as Keras calls it, e.g. "21/kernel:0" (layout-dependent)
   Dims dims;
+  std::string dtype;  // element type as stored: "float32", "float16", "float64 (big-endian)", "int64", ...
 };
 
 // One layer that holds weights.
@@ -51,11 +52,14 @@ struct LayerWeights {
   WeightsFileInfo file;
 };
 
-// Picks the layer: `layer` when given (error listing the candidates when absent);
+// Picks the layer: `layer` when given, matched against the layer names, else against the
+// layer group paths (with or without the leading '/'; error listing the candidates when absent);
 // else the only layer with a rank-5 kernel; else the layer named `name_hint` (the
-// config's name) when present; else an error listing the candidates. float16/float64
+// config's name) when present; else the only layer with weights (so its shape error
+// shows); else an error listing the candidates. float16/float64
 // datasets are converted; non-finite values, soft links, external or virtual datasets
-// and non-float types are refused. Errors are ErrorKind::weights and start with the path.
+// and non-float types are refused; so are Keras 1 files (keras_version 1.x: kernels stored
+// (out, in, d, h, w)). Errors are ErrorKind::weights and start with the path.
 LayerWeights load_conv3d_weights(const std::string& path, const std::string& layer, const std::string& name_hint);
 
 }  // namespace voxconv::keras

@@ -59,6 +59,7 @@ LayerInput read_layer_input(const std::vector<std::string>& paths, AxisOrder axe
   int64_t channels = 0;
   for (const auto& path : paths) {
     volume::Volume v = volume::read_volume(path);
+    for (const auto& warning : v.warnings) spdlog::warn("{}", warning);
     require_finite(v.data, path);
     if (!volumes.empty()) {
       const Tensor& first = volumes.front().data;

@@ -36,7 +36,7 @@ std::vector<std::string> planned_output_paths(const OutputRequest& request, int6
   const auto [stem, ext] = split_extension(request.path);
   std::vector<std::string> paths;
   for (int64_t f = 0; f < filters; ++f) {
-    char index[16];
+    char index[32];
     std::snprintf(index, sizeof index, "_%03lld", static_cast<long long>(f));
     paths.push_back(stem + index + ext);
   }

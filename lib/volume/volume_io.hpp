@@ -2,6 +2,7 @@
 // Volume and array files <-> Tensor + Geometry. ITK and the .npy format stay inside
 // this module; nothing here knows about Keras or the engine.
 #include <string>
+#include <vector>
 
 #include "core/geometry.hpp"
 #include "core/tensor.hpp"
@@ -13,6 +14,9 @@ namespace voxconv::volume {
 struct Volume {
   Tensor data;
   Geometry geometry;
+  // What the reader had to approximate, for the caller to log (e.g. a NIfTI sform with
+  // shear replaced by the nearest rotation). Empty for ordinary files.
+  std::vector<std::string> warnings;
 };
 
 // Reads NIfTI (.nii, .nii.gz, NIfTI-2, either endian), NRRD (.nrrd, .nhdr) and MetaImage

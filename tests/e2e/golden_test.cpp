@@ -107,8 +107,8 @@ TEST_P(GoldenCase, FastEngineMatchesIndependentReference) { run_case(cases_dir()
 TEST_P(GoldenCase, ReferenceEngineMatchesIndependentReference) { run_case(cases_dir() / GetParam(), "reference"); }
 
 INSTANTIATE_TEST_SUITE_P(Cases, GoldenCase, ::testing::ValuesIn(case_names()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string name = info.param;
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           std::string name = param_info.param;
                            std::replace_if(name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
                            return name;
                          });

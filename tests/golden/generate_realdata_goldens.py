@@ -22,11 +22,38 @@ OUT = os.path.join(ROOT, "tests", "golden", "realdata")
 def itk_geometry(img):
     """spacing, origin, direction (row-major) as ITK reads a NIfTI: RAS affine -> LPS."""
     hdr = img.header
-    affine = img.get_sform() if hdr["sform_code"] > 0 and hdr["qform_code"] == 0 else img.get_qform()
+    affine = img.get_sform() if hdr["sform_code"] > 0 and hdr["qform_code"] == 0 else nifti_io_qform(hdr)
     lps = np.diag([-1.0, -1.0, 1.0]) @ affine[:3, :]
     spacing = np.linalg.norm(lps[:, :3], axis=0)
     direction = lps[:, :3] / spacing
     return spacing, lps[:, 3], direction
+
+
+def nifti_io_qform(hdr):
+    """qform affine computed as nifti1_io's nifti_quatern_to_mat44 does (ITK uses that code).
+
+    nibabel takes a = sqrt(1 - b^2 - c^2 - d^2) as is; the NIfTI reference code treats
+    a < 1e-7 as a = 0 and renormalises (b, c, d), so quaternions stored in float32 such as
+    (0, 0.70710677, 0.70710677) give an exact 180-degree rotation instead of a 2.6e-4 tilt.
+    """
+    b, c, d = (float(hdr[k]) for k in ("quatern_b", "quatern_c", "quatern_d"))
+    a = 1.0 - (b * b + c * c + d * d)
+    if a < 1e-7:
+        n = 1.0 / np.sqrt(b * b + c * c + d * d)
+        b, c, d, a = b * n, c * n, d * n, 0.0
+    else:
+        a = np.sqrt(a)
+    rot = np.array([
+        [a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c)],
+        [2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b)],
+        [2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b]])
+    pixdim = hdr["pixdim"]
+    qfac = -1.0 if pixdim[0] < 0 else 1.0
+    scale = np.array([pixdim[1], pixdim[2], qfac * pixdim[3]], dtype=np.float64)
+    affine = np.eye(4)
+    affine[:3, :3] = rot * scale
+    affine[:3, 3] = [float(hdr["qoffset_x"]), float(hdr["qoffset_y"]), float(hdr["qoffset_z"])]
+    return affine
 
 
 def conv3d_torch(x_ncdhw, kernel_dhwio, bias, pads, stride=(1, 1, 1), dilation=(1, 1, 1)):

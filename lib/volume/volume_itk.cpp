@@ -1,0 +1,380 @@
+// Volumes through ITK 5.2. The ImageIO is chosen from the extension and created
+// directly (not through the factory registry), so which formats are read never depends
+// on static factory registration in a static library, and an unknown extension fails
+// before ITK guesses. Every ITK exception becomes one ErrorKind line naming the file.
+#include <itkImage.h>
+#include <itkImageFileReader.h>
+#include <itkImageFileWriter.h>
+#include <itkImageIOBase.h>
+#include <itkImportImageContainer.h>
+#include <itkMetaImageIO.h>
+#include <itkNiftiImageIO.h>
+#include <itkNrrdImageIO.h>
+#include <itkVectorImage.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "core/error.hpp"
+#include "volume/nifti_direct.hpp"
+#include "volume/payload_check.hpp"
+#include "volume/volume_io.hpp"
+
+namespace voxconv::volume {
+namespace {
+
+// (x, y, z, t, u) x components: a NIfTI dim[5] without a vector intent is a 5th axis to ITK.
+using ReadImage = itk::VectorImage<float, 5>;
+using ScalarImage = itk::Image<float, 3>;
+using MultiImage = itk::VectorImage<float, 3>;
+
+[[noreturn]] void fail(ErrorKind kind, const std::string& path, const std::string& problem) {
+  throw Error(kind, path + ": " + problem);
+}
+
+// ITK's descriptions read "ITK ERROR: NiftiImageIO(0x55d0c8): message\n  more detail";
+// keep only the message's first non-empty line.
+std::string condense(const std::string& text) {
+  std::string s = text;
+  const std::string tag = "ITK ERROR: ";
+  if (s.compare(0, tag.size(), tag) == 0) {
+    s.erase(0, tag.size());
+    const size_t open = s.find('(');
+    const size_t close = s.find("): ");
+    if (open != std::string::npos && close != std::string::npos && open < close && s.find('\n') > close &&
+        s.compare(open, 3, "(0x") == 0)
+      s.erase(0, close + 3);
+  }
+  std::vector<std::string> lines;
+  for (size_t start = 0; start < s.size();) {
+    size_t end = s.find('\n', start);
+    if (end == std::string::npos) end = s.size();
+    const std::string line = s.substr(start, end - start);
+    const size_t first = line.find_first_not_of(" \t\r");
+    if (first != std::string::npos) lines.push_back(line.substr(first, line.find_last_not_of(" \t\r") - first + 1));
+    start = end + 1;
+  }
+  if (lines.empty()) return "ITK error without a description";
+  // NrrdIO appends its error stack ("[nrrd] func: message"); the innermost is the cause.
+  std::string out = lines.front();
+  const std::string& last = lines.back();
+  if (lines.size() > 1 && last.compare(0, 7, "[nrrd] ") == 0) {
+    std::string cause = last.substr(7);
+    const size_t colon = cause.find(": ");
+    if (colon != std::string::npos && cause.find(' ') > colon) cause.erase(0, colon + 2);  // drop "func: "
+    out += (out.back() == ':' ? " " : ": ") + cause;
+  }
+  return out;
+}
+
+std::string describe(const itk::ExceptionObject& e) {
+  const char* description = e.GetDescription();
+  return condense(description != nullptr && *description != '\0' ? description : e.what());
+}
+
+itk::ImageIOBase::Pointer io_for(FileFormat format) {
+  switch (format) {
+    case FileFormat::nifti:
+      return itk::NiftiImageIO::New().GetPointer();
+    case FileFormat::nrrd:
+      return itk::NrrdImageIO::New().GetPointer();
+    case FileFormat::metaimage:
+      return itk::MetaImageIO::New().GetPointer();
+    default:
+      return nullptr;
+  }
+}
+
+const char* format_name(FileFormat format) {
+  switch (format) {
+    case FileFormat::nifti:
+      return "NIfTI";
+    case FileFormat::nrrd:
+      return "NRRD";
+    case FileFormat::metaimage:
+      return "MetaImage";
+    case FileFormat::npy:
+      return ".npy";
+    default:
+      return "unknown";
+  }
+}
+
+// Sizes of one file as voxconv sees it: 3 spatial axes, and channels from whichever one
+// of the 4th axis (t), the 5th axis (u) and the pixel components (k) is not 1.
+struct Layout {
+  int64_t x = 1, y = 1, z = 1, t = 1, u = 1, k = 1;
+  int64_t planes() const { return t * u; }  // whole 3-D volumes one after another
+  int64_t channels() const { return t * u * k; }
+};
+
+Layout layout_of(const itk::ImageIOBase& io, const std::string& path) {
+  const unsigned n = io.GetNumberOfDimensions();
+  if (n < 1) fail(ErrorKind::volume_read, path, "image has no dimensions");
+  Layout l;
+  int64_t* axes[5] = {&l.x, &l.y, &l.z, &l.t, &l.u};
+  for (unsigned i = 0; i < n; ++i) {
+    const auto size = static_cast<int64_t>(io.GetDimensions(i));
+    if (size < 1) fail(ErrorKind::volume_read, path, "axis " + std::to_string(i) + " has size 0");
+    if (i < 5) {
+      *axes[i] = size;
+    } else if (size != 1) {
+      fail(ErrorKind::volume_read, path,
+           std::to_string(n) + "-D image with size " + std::to_string(size) + " along axis " + std::to_string(i) +
+               " (only one axis beyond the 3rd can become channels)");
+    }
+  }
+  l.k = static_cast<int64_t>(io.GetNumberOfComponents());
+  if (l.k < 1) fail(ErrorKind::volume_read, path, "image has no pixel components");
+  if ((l.t > 1) + (l.u > 1) + (l.k > 1) > 1)
+    fail(ErrorKind::volume_read, path,
+         "image with " + std::to_string(l.t) + " time points, " + std::to_string(l.u) + " entries along axis 5 and " +
+             std::to_string(l.k) + "-component pixels: only one of them can become the channels");
+  return l;
+}
+
+Geometry geometry_of(const itk::ImageIOBase& io) {
+  Geometry g;
+  const unsigned n = std::min(io.GetNumberOfDimensions(), 3u);
+  for (unsigned j = 0; j < n; ++j) {
+    g.spacing[j] = io.GetSpacing(j);
+    g.origin[j] = io.GetOrigin(j);
+    const std::vector<double> column = io.GetDirection(j);
+    for (unsigned r = 0; r < n && r < column.size(); ++r) g.direction[r * 3 + j] = column[r];
+  }
+  return g;
+}
+
+void check_readable_file(const std::string& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(status)) fail(ErrorKind::volume_read, path, "no such file");
+  if (std::filesystem::is_directory(status)) fail(ErrorKind::volume_read, path, "is a directory, not a volume file");
+  if (!std::filesystem::is_regular_file(status)) fail(ErrorKind::volume_read, path, "not a regular file");
+}
+
+// Byte offset just after the "ElementDataFile = LOCAL" line of a MetaImage header, or
+// nullopt when the header does not show one in its first MiB.
+std::optional<uint64_t> local_data_offset(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(size_t{1} << 20, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  for (size_t pos = head.find("ElementDataFile"); pos != std::string::npos;
+       pos = head.find("ElementDataFile", pos + 1)) {
+    if (pos != 0 && head[pos - 1] != '\n') continue;
+    const size_t newline = head.find('\n', pos);
+    if (newline == std::string::npos) return std::nullopt;
+    return newline + 1;
+  }
+  return std::nullopt;
+}
+
+// ITK 5.2's MetaImageIO prints "data not read completely" and returns garbage for a
+// short data file, so count the bytes first.
+void check_metaimage_payload(const std::string& path, itk::MetaImageIO& io) {
+  MetaImage* meta = io.GetMetaImagePointer();
+  if (meta == nullptr || !meta->BinaryData()) return;  // ASCII data: MetaIO parses it
+  const std::string data_file = meta->ElementDataFileName();
+  std::string lower = data_file;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  std::string file = path;
+  uint64_t offset = 0;
+  if (lower == "local") {
+    const std::optional<uint64_t> local = local_data_offset(path);
+    if (!local) return;
+    offset = *local;
+  } else {
+    if (lower.compare(0, 4, "list") == 0 || data_file.find('%') != std::string::npos) return;  // one file per slice
+    std::filesystem::path data_path(data_file);
+    if (data_path.is_relative()) data_path = std::filesystem::path(path).parent_path() / data_path;
+    file = data_path.string();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec))
+      fail(ErrorKind::volume_read, path, "data file " + file + " not found");
+    if (meta->HeaderSize() > 0) offset = static_cast<uint64_t>(meta->HeaderSize());
+  }
+  detail::check_payload(path, file, offset,
+                        meta->CompressedData() ? detail::Compression::zlib_or_gzip : detail::Compression::none,
+                        static_cast<uint64_t>(io.GetImageSizeInBytes()));
+}
+}  // namespace
+
+Volume read_volume(const std::string& path) {
+  check_readable_file(path);
+  const FileFormat format = format_of(path);
+  itk::ImageIOBase::Pointer io = io_for(format);
+  if (!io)
+    fail(ErrorKind::volume_read, path,
+         format == FileFormat::npy ? "a .npy array is not a volume (no geometry)"
+                                   : std::string("unsupported extension (supported: ") + supported_extensions() + ")");
+  std::optional<detail::NiftiHeader> nifti;
+  if (format == FileFormat::nifti) {
+    nifti = detail::read_nifti_header(path);                                  // our own parse: ITK's errors say little
+    if (nifti->version == 2) return detail::read_nifti_direct(path, *nifti);  // ITK 5.2 reads NIfTI-1 only
+    // ITK 5.2 adds scl_inter even when scl_slope is 0, which the standard says means no
+    // scaling at all; such files take the reader that follows the standard.
+    const bool slope_unset = !std::isfinite(nifti->scl_slope) || nifti->scl_slope == 0.0;
+    if (slope_unset && std::isfinite(nifti->scl_inter) && nifti->scl_inter != 0.0)
+      return detail::read_nifti_direct(path, *nifti);
+  }
+  if (!io->CanReadFile(path.c_str()))
+    fail(ErrorKind::volume_read, path, std::string("not a readable ") + format_name(format) + " file");
+
+  Volume volume;
+  Layout l;
+  try {
+    io->SetFileName(path);
+    try {
+      io->ReadImageInformation();
+    } catch (const itk::ExceptionObject& e) {
+      // ITK 5.2 refuses a sheared sform when there is no qform; read it ourselves.
+      if (nifti && describe(e).find("orthonormal") != std::string::npos) return detail::read_nifti_direct(path, *nifti);
+      throw;
+    }
+    l = layout_of(*io, path);
+    // Guard before anything is allocated (throws ErrorKind::resource).
+    checked_element_count({1, l.z, l.y, l.x, l.channels()}, path);
+    // ITK 5.2 returns garbage, without an error, for short NIfTI and MetaImage data.
+    if (nifti) {
+      detail::check_payload(path, path, 0,
+                            detail::is_gzip_file(path) ? detail::Compression::zlib_or_gzip : detail::Compression::none,
+                            static_cast<uint64_t>(nifti->vox_offset) + detail::nifti_payload_bytes(*nifti, path));
+    } else if (auto* meta_io = dynamic_cast<itk::MetaImageIO*>(io.GetPointer())) {
+      check_metaimage_payload(path, *meta_io);
+    }
+    volume.geometry = geometry_of(*io);
+
+    auto reader = itk::ImageFileReader<ReadImage>::New();
+    reader->SetImageIO(io);
+    reader->SetFileName(path);
+    reader->Update();
+    const ReadImage* image = reader->GetOutput();
+    const auto region = image->GetBufferedRegion().GetSize();
+    const int64_t channels = l.channels();
+    if (static_cast<int64_t>(region[0]) != l.x || static_cast<int64_t>(region[1]) != l.y ||
+        static_cast<int64_t>(region[2]) != l.z || static_cast<int64_t>(region[3]) != l.t ||
+        static_cast<int64_t>(region[4]) != l.u || static_cast<int64_t>(image->GetNumberOfComponentsPerPixel()) != l.k)
+      fail(ErrorKind::volume_read, path, "ITK returned an image of unexpected size");
+
+    volume.data = Tensor({1, l.z, l.y, l.x, channels});
+    const float* src = image->GetBufferPointer();
+    float* dst = volume.data.data();
+    const int64_t voxels = l.x * l.y * l.z;
+    if (l.planes() == 1) {
+      // Components are already interleaved fastest, as the tensor wants them.
+      std::memcpy(dst, src, static_cast<size_t>(voxels * l.k) * sizeof(float));
+    } else {
+      // ITK's buffer holds whole 3-D volumes one after another; interleave them.
+      const int64_t planes = l.planes();
+      for (int64_t p = 0; p < planes; ++p) {
+        const float* plane = src + p * voxels;
+        for (int64_t v = 0; v < voxels; ++v) dst[v * planes + p] = plane[v];
+      }
+    }
+  } catch (const itk::ExceptionObject& e) {
+    fail(ErrorKind::volume_read, path, describe(e));
+  } catch (const std::bad_alloc&) {
+    fail(ErrorKind::resource, path, "out of memory while reading the volume");
+  }
+  return volume;
+}
+
+void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& geometry, bool compress) {
+  const FileFormat format = format_of(path);
+  itk::ImageIOBase::Pointer io = io_for(format);
+  if (!io)
+    fail(ErrorKind::volume_write, path,
+         std::string("cannot write a volume with this extension (supported: .nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd)"));
+  if (zyxc.rank() != 5 || zyxc.dim(0) != 1)
+    fail(ErrorKind::volume_write, path, "expected a (1, Z, Y, X, C) tensor, got shape " + dims_to_string(zyxc.dims()));
+  const int64_t z = zyxc.dim(1), y = zyxc.dim(2), x = zyxc.dim(3), c = zyxc.dim(4);
+  if (x < 1 || y < 1 || z < 1 || c < 1)
+    fail(ErrorKind::volume_write, path, "cannot write an empty volume of shape " + dims_to_string(zyxc.dims()));
+  if (zyxc.size() != x * y * z * c) fail(ErrorKind::volume_write, path, "tensor does not hold its shape's values");
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) fail(ErrorKind::volume_write, path, "is a directory");
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
+    fail(ErrorKind::volume_write, path, "directory " + parent.string() + " does not exist");
+
+  itk::ImageRegion<3> region;
+  region.SetSize(
+      {{static_cast<itk::SizeValueType>(x), static_cast<itk::SizeValueType>(y), static_cast<itk::SizeValueType>(z)}});
+  itk::Vector<double, 3> spacing;
+  itk::Point<double, 3> origin;
+  itk::Matrix<double, 3, 3> direction;
+  for (unsigned i = 0; i < 3; ++i) {
+    spacing[i] = geometry.spacing[i];
+    origin[i] = geometry.origin[i];
+    for (unsigned j = 0; j < 3; ++j) direction(i, j) = geometry.direction[i * 3 + j];
+    if (!(std::isfinite(spacing[i]) && spacing[i] > 0))
+      fail(ErrorKind::volume_write, path, "spacing must be positive and finite");
+  }
+  // The writers only read the buffer; wrapping the tensor's memory avoids a full copy.
+  float* const buffer = const_cast<float*>(zyxc.data());
+  const auto count = static_cast<itk::SizeValueType>(zyxc.size());
+
+  try {
+    io->SetFileName(path);
+    if (c == 1) {
+      auto image = ScalarImage::New();
+      image->SetRegions(region);
+      image->SetSpacing(spacing);
+      image->SetOrigin(origin);
+      image->SetDirection(direction);
+      auto container = ScalarImage::PixelContainer::New();
+      container->SetImportPointer(buffer, count, false);
+      image->SetPixelContainer(container);
+      auto writer = itk::ImageFileWriter<ScalarImage>::New();
+      writer->SetInput(image);
+      writer->SetImageIO(io);
+      writer->SetFileName(path);
+      writer->SetUseCompression(compress);
+      writer->Update();
+    } else {
+      auto image = MultiImage::New();
+      image->SetRegions(region);
+      image->SetSpacing(spacing);
+      image->SetOrigin(origin);
+      image->SetDirection(direction);
+      image->SetNumberOfComponentsPerPixel(static_cast<unsigned>(c));
+      auto container = MultiImage::PixelContainer::New();
+      container->SetImportPointer(buffer, count, false);
+      image->SetPixelContainer(container);
+      auto writer = itk::ImageFileWriter<MultiImage>::New();
+      writer->SetInput(image);
+      writer->SetImageIO(io);
+      writer->SetFileName(path);
+      writer->SetUseCompression(compress);
+      writer->Update();
+    }
+  } catch (const itk::ExceptionObject& e) {
+    fail(ErrorKind::volume_write, path, describe(e));
+  }
+  // ITK 5.2's NIfTI writer only prints to stderr when it cannot write (or writes short);
+  // read the result back to be sure it is complete.
+  if (format == FileFormat::nifti) {
+    try {
+      const detail::NiftiHeader written = detail::read_nifti_header(path);
+      detail::check_payload(path, path, 0,
+                            detail::is_gzip_file(path) ? detail::Compression::zlib_or_gzip : detail::Compression::none,
+                            static_cast<uint64_t>(written.vox_offset) + detail::nifti_payload_bytes(written, path));
+    } catch (const Error& e) {
+      std::string problem = e.what();
+      if (problem.compare(0, path.size() + 2, path + ": ") == 0) problem.erase(0, path.size() + 2);
+      fail(ErrorKind::volume_write, path, "the NIfTI writer did not produce a complete file (" + problem + ")");
+    }
+  }
+}
+
+}  // namespace voxconv::volume
