@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "pipeline/apply_layer.hpp"
+#include "pipeline/layer_bench.hpp"
 #include "pipeline/layer_summary.hpp"
 
 namespace {
@@ -81,6 +82,18 @@ int main(int argc, char** argv) {
   info_cmd->add_option("--keras", info_keras, "Keras version rules (2 or 3)");
   info_cmd->add_flag("--json", info_json, "Print JSON");
 
+  voxconv::pipeline::BenchOptions bench;
+  std::string bench_shape, bench_keras, bench_engine = "fast";
+  CLI::App* bench_cmd = app.add_subcommand("bench", "Time a layer on random data; prints one JSON line");
+  bench_cmd->add_option("--config", bench.source.config_path, "Layer config JSON")->required();
+  bench_cmd->add_option("--weights", bench.source.weights_path, "HDF5 weights (default: random weights)");
+  bench_cmd->add_option("--layer", bench.source.layer, "Layer name in the config/weights file");
+  bench_cmd->add_option("--input-shape", bench_shape, "Input D,H,W,C")->required();
+  bench_cmd->add_option("--threads", bench.threads, "Threads (0 = all cores)");
+  bench_cmd->add_option("--repeat", bench.repeat, "Timed runs after one warm-up (median reported)");
+  bench_cmd->add_option("--engine", bench_engine, "fast (default) or reference")->check(CLI::IsMember({"fast", "reference"}));
+  bench_cmd->add_option("--keras", bench_keras, "Keras version rules (2 or 3)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -107,6 +120,11 @@ int main(int argc, char** argv) {
       if (!info_shape.empty()) info.input_shape = voxconv::pipeline::parse_input_shape(info_shape);
       const auto summary = voxconv::pipeline::summarize_layer(info);
       std::cout << (info_json ? summary.json + "\n" : summary.text);
+    } else if (bench_cmd->parsed()) {
+      bench.source.forced_version = parse_keras_flag(bench_keras);
+      bench.input_shape = voxconv::pipeline::parse_input_shape(bench_shape);
+      bench.reference_engine = bench_engine == "reference";
+      std::cout << voxconv::pipeline::to_json_line(voxconv::pipeline::bench_layer(bench)) << "\n";
     }
     return kExitOk;
   } catch (const voxconv::Error& e) {

@@ -18,14 +18,17 @@ def main():
     ap.add_argument("--repetitions", type=int, default=3)
     ap.add_argument("--filter", default="")
     args = ap.parse_args()
-    cmd = [args.binary, "--benchmark_format=json", f"--benchmark_repetitions={args.repetitions}",
-           "--benchmark_report_aggregates_only=true"]
+    cmd = [args.binary, "--benchmark_format=json", f"--benchmark_repetitions={args.repetitions}"]
+    if args.repetitions > 1:
+        cmd.append("--benchmark_report_aggregates_only=true")
     if args.filter:
         cmd.append(f"--benchmark_filter={args.filter}")
     report = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
     gflops, labels = {}, {}
+    # With one repetition Google Benchmark reports no aggregates: take the runs themselves.
+    wanted = "median" if args.repetitions > 1 else None
     for b in report["benchmarks"]:
-        if b.get("aggregate_name") != "median":
+        if b.get("aggregate_name") != wanted:
             continue
         m = re.match(r"(voxconv|onednn)/(\w)/threads:(\d)", b["run_name"])
         if not m:

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "core/error.hpp"
 #include "engine/conv3d_reference.hpp"
@@ -30,9 +31,62 @@ const kernels::KernelTable& best_kernel_table() {
   return *best;
 }
 
+namespace {
+
+// Fraction of SIMD lanes doing useful work when OCG channels are cut into blocks of width.
+double lane_use(int64_t ocg, int64_t width) {
+  const int64_t blocks = (ocg + width - 1) / width;
+  return static_cast<double>(ocg) / static_cast<double>(blocks * width);
+}
+
+// The oc family wastes lanes on channel counts that are not a multiple of the vector;
+// below this share the w family (vectorized over W) does better.
+constexpr double kMinOcLaneUse = 0.75;
+
+// Bytes of converted input planes the w family may hold (the ring of run_w_planes).
+constexpr int64_t kWRingBytes = int64_t{48} << 20;
+// Rings larger than a typical L2 have their rows prefetched before use.
+constexpr int64_t kL2Bytes = int64_t{1} << 20;
+
+// One input row, channels interleaved (W, IC), to planar runs split by W phase:
+// buf[(phase * IC + c) * phase_len + j] = input at W = j * sw + phase - pw, zero outside.
+// IC > 0 is a compile-time channel count (the common small ones), 0 means `ic` at run time.
+template <int IC>
+void convert_planar_row_ic(const float* in_row, int64_t iw_count, int64_t ic, int64_t sw, int64_t pw,
+                           int64_t phase_len, float* buf) {
+  if constexpr (IC > 0) ic = IC;
+  for (int64_t phase = 0; phase < sw; ++phase) {
+    // Columns j in [lo, hi) hold input; the rest are padding.
+    const int64_t first = pw > phase ? (pw - phase + sw - 1) / sw : 0;
+    const int64_t last = iw_count - 1 + pw - phase;  // the largest j * sw with W in range
+    const int64_t lo = std::min(first, phase_len);
+    const int64_t hi = std::max(lo, std::min(phase_len, last < 0 ? 0 : last / sw + 1));
+    float* runs = buf + phase * ic * phase_len;
+    for (int64_t c = 0; c < ic; ++c) {
+      std::fill(runs + c * phase_len, runs + c * phase_len + lo, 0.0f);
+      std::fill(runs + c * phase_len + hi, runs + (c + 1) * phase_len, 0.0f);
+    }
+    const float* x = in_row + (lo * sw + phase - pw) * ic;
+    for (int64_t j = lo; j < hi; ++j, x += sw * ic)
+      for (int64_t c = 0; c < ic; ++c) runs[c * phase_len + j] = x[c];
+  }
+}
+
+using ConvertRow = void (*)(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, float*);
+
+template <size_t... I>
+ConvertRow convert_for(int64_t ic, std::index_sequence<I...>) {
+  constexpr ConvertRow table[] = {&convert_planar_row_ic<static_cast<int>(I)>...};
+  return ic < static_cast<int64_t>(sizeof...(I)) ? table[ic] : table[0];
+}
+
+ConvertRow planar_row_converter(int64_t ic) { return convert_for(ic, std::make_index_sequence<17>{}); }
+
+}  // namespace
+
 FastConv3d::FastConv3d(const Conv3dParams& params, const Tensor& kernel, const Tensor& bias,
-                       const kernels::KernelTable* isa)
-    : p_(params), isa_(isa ? isa : &best_kernel_table()) {
+                       const kernels::KernelTable* isa, FastConv3dTuning tuning)
+    : p_(params), isa_(isa ? isa : &best_kernel_table()), tuning_(tuning) {
   p_.validate();
   const auto kd = p_.kernel_dims();
   if (kernel.dims() != Dims(kd.begin(), kd.end()))
@@ -41,11 +95,23 @@ FastConv3d::FastConv3d(const Conv3dParams& params, const Tensor& kernel, const T
   if (p_.use_bias && bias.dims() != Dims{p_.oc})
     throw Error(ErrorKind::shape, "bias has shape " + dims_to_string(bias.dims()) + " but the layer needs (" +
                                       std::to_string(p_.oc) + ",)");
+  if (tuning_.oc_nv < 0 || tuning_.oc_nv > kernels::kMaxOcNv)
+    throw Error(ErrorKind::internal, "FastConv3dTuning::oc_nv must be 0..4");
   const int64_t G = p_.groups, ICG = p_.ic / G, OCG = p_.oc / G, OC = p_.oc;
   const int64_t taps = p_.kernel[0] * p_.kernel[1] * p_.kernel[2];
-  // Wide output-channel groups vectorize over channels; narrow ones over W.
-  block_width_ = static_cast<int64_t>(isa_->vector_width) * isa_->oc_nv;
-  oc_family_ = OCG >= block_width_;
+  const int64_t vw = isa_->vector_width;
+  // Vectors per channel block: the best lane use, on ties the order 2, 3, 4, 1 (two
+  // vectors balance weight loads and broadcasts best; one re-reads the input per block).
+  oc_nv_ = tuning_.oc_nv;
+  if (oc_nv_ == 0) {
+    double best = -1.0;
+    for (int nv : {2, 3, 4, 1})
+      if (lane_use(OCG, nv * vw) > best + 1e-12) best = lane_use(OCG, nv * vw), oc_nv_ = nv;
+  }
+  block_width_ = vw * oc_nv_;
+  using Family = FastConv3dTuning::Family;
+  oc_family_ = tuning_.family == Family::oc ||
+               (tuning_.family == Family::automatic && lane_use(OCG, block_width_) >= kMinOcLaneUse);
   const float* w = kernel.data();
   if (oc_family_) {
     blocks_ = (OCG + block_width_ - 1) / block_width_;
@@ -71,7 +137,16 @@ FastConv3d::FastConv3d(const Conv3dParams& params, const Tensor& kernel, const T
   }
 }
 
-std::string FastConv3d::describe() const { return std::string(isa_->isa) + (oc_family_ ? "/oc" : "/w"); }
+bool FastConv3d::is_flat_pointwise() const {
+  for (size_t a = 0; a < 3; ++a)
+    if (p_.kernel[a] != 1 || p_.strides[a] != 1) return false;
+  return true;  // 'same' pads nothing for a 1-wide kernel, so input and output grids coincide
+}
+
+std::string FastConv3d::describe() const {
+  if (!oc_family_) return std::string(isa_->isa) + "/w";
+  return std::string(isa_->isa) + (is_flat_pointwise() ? "/pointwise" : "/oc") + std::to_string(oc_nv_);
+}
 
 Dims FastConv3d::output_dims(const Dims& src_dims) const {
   if (src_dims.size() != 5 || src_dims[4] != p_.ic)
@@ -91,33 +166,81 @@ void FastConv3d::run(const Tensor& src, Tensor& dst, ThreadPool& pool) const {
   if (dst.dims() != output_dims(src.dims()))
     throw Error(ErrorKind::internal, "FastConv3d::run: dst has shape " + dims_to_string(dst.dims()) + ", expected " +
                                          dims_to_string(output_dims(src.dims())));
+  const ConvPlan plan = plan_shape(p_, {src.dim(1), src.dim(2), src.dim(3)});
+  if (!oc_family_) run_w_planes(src, dst, plan, pool);
+  else if (is_flat_pointwise()) run_pointwise(src, dst, pool);
+  else run_oc_rows(src, dst, plan, pool);
+  if (p_.activation.kind != Activation::relu) apply_activation(p_.activation, dst, pool);
+}
+
+namespace {
+
+// Fields of OcRowArgs shared by every task of a run.
+kernels::OcRowArgs oc_args_for_group(const Conv3dParams& p, int64_t g, const float* packed, const float* bias,
+                                     int64_t blocks, int64_t block_width) {
+  const int64_t ICG = p.ic / p.groups, OCG = p.oc / p.groups;
+  const int64_t taps = p.kernel[0] * p.kernel[1] * p.kernel[2];
+  kernels::OcRowArgs a{};
+  a.in_ic = p.ic;
+  a.ic_offset = g * ICG;
+  a.icg = ICG;
+  a.packed = packed + g * blocks * taps * ICG * block_width;
+  a.bias = bias + g * blocks * block_width;
+  a.blocks = blocks;
+  a.valid_last = OCG - (blocks - 1) * block_width;
+  a.out_stride = p.oc;
+  a.relu = p.activation.kind == Activation::relu;
+  return a;
+}
+
+}  // namespace
+
+void FastConv3d::run_pointwise(const Tensor& src, Tensor& dst, ThreadPool& pool) const {
+  // A 1x1x1 stride-1 convolution is a matrix product over flattened positions: long
+  // rows without per-row tails or padding.
+  const int64_t positions = src.size() / p_.ic;
+  const int64_t mr = isa_->oc_mr[oc_nv_ - 1];
+  const int64_t chunk = tuning_.positions_per_task > 0 ? tuning_.positions_per_task : mr * 16;
+  const int64_t OCG = p_.oc / p_.groups;
+  const auto kernel = isa_->oc_row[oc_nv_ - 1];
+  pool.parallel_for((positions + chunk - 1) / chunk, [&](int64_t task) {
+    const int64_t p0 = task * chunk;
+    const float* row = src.data() + p0 * p_.ic;
+    for (int64_t g = 0; g < p_.groups; ++g) {
+      kernels::OcRowArgs a = oc_args_for_group(p_, g, packed_.data(), bias_.data(), blocks_, block_width_);
+      a.rows = &row;
+      a.taps_dh = 1;
+      a.kw = 1;
+      a.dw = 1;
+      a.sw = 1;
+      a.out = dst.data() + p0 * p_.oc + g * OCG;
+      a.ow = std::min(chunk, positions - p0);
+      kernel(a);
+    }
+  });
+}
+
+void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& plan, ThreadPool& pool) const {
   const int64_t N = src.dim(0), ID = src.dim(1), IH = src.dim(2), IW = src.dim(3), IC = p_.ic;
-  const ConvPlan plan = plan_shape(p_, {ID, IH, IW});
   const int64_t OD = plan.axis[0].out, OH = plan.axis[1].out, OW = plan.axis[2].out, OC = p_.oc;
   const int64_t KD = p_.kernel[0], KH = p_.kernel[1], KW = p_.kernel[2];
   const int64_t SW = p_.strides[2], DW = p_.dilation[2];
-  const int64_t G = p_.groups, ICG = IC / G, OCG = OC / G;
-  const int64_t taps = KD * KH * KW;
+  const int64_t OCG = OC / p_.groups;
   const int64_t pw = plan.axis[2].pad_before;
-  const bool relu = p_.activation.kind == Activation::relu;
-  const float* s = src.data();
-  float* d = dst.data();
-
-  // Row buffers: oc family keeps channels interleaved and pads W with zeros when the
-  // window leaves the row; w family stores planar channels split by W phase.
+  // Rows are used in place unless the window leaves them: then a zero-padded copy.
   const int64_t iw_padded = std::max(IW + pw + plan.axis[2].pad_after, (OW - 1) * SW + (KW - 1) * DW + 1);
-  const bool oc_needs_copy = pw > 0 || (OW - 1) * SW + (KW - 1) * DW >= IW;
-  const int64_t w_tile = static_cast<int64_t>(isa_->w_nv) * isa_->vector_width;
-  // Tiles of any width up to w_tile may read up to w_tile - 1 columns past OW.
-  const int64_t phase_len = OW + w_tile + (KW - 1) * DW / SW + 1;
-  const int64_t row_floats = oc_family_ ? iw_padded * IC : SW * IC * phase_len;
+  const bool needs_copy = pw > 0 || (OW - 1) * SW + (KW - 1) * DW >= IW;
+  const int64_t row_floats = iw_padded * IC;
+  const auto kernel = isa_->oc_row[oc_nv_ - 1];
+  const float* s = src.data();
 
   pool.parallel_for(N * OD * OH, [&](int64_t task) {
     thread_local std::vector<float> scratch;
     thread_local std::vector<const float*> rows;
     const int64_t n = task / (OD * OH), od = (task / OH) % OD, oh = task % OH;
     rows.assign(static_cast<size_t>(KD * KH), nullptr);
-    if (scratch.size() < static_cast<size_t>(KD * KH * row_floats)) scratch.resize(static_cast<size_t>(KD * KH * row_floats));
+    if (needs_copy && scratch.size() < static_cast<size_t>(KD * KH * row_floats))
+      scratch.resize(static_cast<size_t>(KD * KH * row_floats));
     for (int64_t kd = 0; kd < KD; ++kd) {
       const int64_t id = od * p_.strides[0] - plan.axis[0].pad_before + kd * p_.dilation[0];
       if (id < 0 || id >= ID) continue;
@@ -125,79 +248,131 @@ void FastConv3d::run(const Tensor& src, Tensor& dst, ThreadPool& pool) const {
         const int64_t ih = oh * p_.strides[1] - plan.axis[1].pad_before + kh * p_.dilation[1];
         if (ih < 0 || ih >= IH) continue;
         const float* in_row = s + ((n * ID + id) * IH + ih) * IW * IC;
-        float* buf = scratch.data() + (kd * KH + kh) * row_floats;
-        if (oc_family_) {
-          if (!oc_needs_copy) {
-            rows[static_cast<size_t>(kd * KH + kh)] = in_row;
-            continue;
-          }
-          std::fill(buf, buf + pw * IC, 0.0f);
-          std::memcpy(buf + pw * IC, in_row, static_cast<size_t>(IW * IC) * sizeof(float));
-          std::fill(buf + (pw + IW) * IC, buf + row_floats, 0.0f);
-        } else {
-          for (int64_t phase = 0; phase < SW; ++phase)
-            for (int64_t c = 0; c < IC; ++c) {
-              float* run = buf + (phase * IC + c) * phase_len;
-              for (int64_t j = 0; j < phase_len; ++j) {
-                const int64_t iw = j * SW + phase - pw;
-                run[j] = iw >= 0 && iw < IW ? in_row[iw * IC + c] : 0.0f;
-              }
-            }
+        if (!needs_copy) {
+          rows[static_cast<size_t>(kd * KH + kh)] = in_row;
+          continue;
         }
+        float* buf = scratch.data() + (kd * KH + kh) * row_floats;
+        std::fill(buf, buf + pw * IC, 0.0f);
+        std::memcpy(buf + pw * IC, in_row, static_cast<size_t>(IW * IC) * sizeof(float));
+        std::fill(buf + (pw + IW) * IC, buf + row_floats, 0.0f);
         rows[static_cast<size_t>(kd * KH + kh)] = buf;
       }
     }
-    float* out_row = d + ((n * OD + od) * OH + oh) * OW * OC;
-    for (int64_t g = 0; g < G; ++g) {
-      if (oc_family_) {
-        kernels::OcRowArgs a{};
-        a.rows = rows.data();
-        a.taps_dh = KD * KH;
-        a.kw = KW;
-        a.dw = DW;
-        a.sw = SW;
-        a.in_ic = IC;
-        a.ic_offset = g * ICG;
-        a.icg = ICG;
-        a.packed = packed_.data() + g * blocks_ * taps * ICG * block_width_;
-        a.bias = bias_.data() + g * blocks_ * block_width_;
-        a.blocks = blocks_;
-        a.valid_last = OCG - (blocks_ - 1) * block_width_;
-        a.out = out_row + g * OCG;
-        a.out_stride = OC;
-        a.ow = OW;
-        a.relu = relu;
-        isa_->oc_row(a);
-      } else {
-        const int64_t chunks = (OCG + isa_->max_oc_block - 1) / isa_->max_oc_block;
-        for (int64_t chunk = 0, begin = 0; chunk < chunks; ++chunk) {
-          const int64_t count = (OCG - begin) / (chunks - chunk);
-          kernels::WRowArgs a{};
-          a.rows = rows.data();
-          a.taps_dh = KD * KH;
-          a.kw = KW;
-          a.dw = DW;
-          a.sw = SW;
-          a.phase_len = phase_len;
-          a.in_ic = IC;
-          a.ic_offset = g * ICG;
-          a.icg = ICG;
-          a.weights = packed_.data() + g * taps * ICG * OCG;
-          a.ocg = OCG;
-          a.oc_begin = begin;
-          a.oc_count = count;
-          a.bias = p_.use_bias ? bias_.data() + g * OCG : nullptr;
-          a.out = out_row + g * OCG;
-          a.out_stride = OC;
-          a.ow = OW;
-          a.relu = relu;
-          isa_->w_row(a);
-          begin += count;
-        }
-      }
+    float* out_row = dst.data() + ((n * OD + od) * OH + oh) * OW * OC;
+    for (int64_t g = 0; g < p_.groups; ++g) {
+      kernels::OcRowArgs a = oc_args_for_group(p_, g, packed_.data(), bias_.data(), blocks_, block_width_);
+      a.rows = rows.data();
+      a.taps_dh = KD * KH;
+      a.kw = KW;
+      a.dw = DW;
+      a.sw = SW;
+      a.out = out_row + g * OCG;
+      a.ow = OW;
+      a.prefetch_out = true;
+      kernel(a);
     }
   });
-  if (!relu) apply_activation(p_.activation, dst, pool);
+}
+
+void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& plan, ThreadPool& pool) const {
+  const int64_t N = src.dim(0), ID = src.dim(1), IH = src.dim(2), IW = src.dim(3), IC = p_.ic;
+  const int64_t OD = plan.axis[0].out, OH = plan.axis[1].out, OW = plan.axis[2].out, OC = p_.oc;
+  const int64_t KD = p_.kernel[0], KH = p_.kernel[1], KW = p_.kernel[2];
+  const int64_t SD = p_.strides[0], DD = p_.dilation[0], SH = p_.strides[1], DH = p_.dilation[1];
+  const int64_t SW = p_.strides[2], DW = p_.dilation[2];
+  const int64_t G = p_.groups, ICG = IC / G, OCG = OC / G;
+  const int64_t taps = KD * KH * KW;
+  const int64_t pd = plan.axis[0].pad_before, ph = plan.axis[1].pad_before, pw = plan.axis[2].pad_before;
+  const int64_t w_tile = static_cast<int64_t>(isa_->w_nv) * isa_->vector_width;
+  // Tiles of any width up to w_tile may read up to w_tile - 1 columns past OW.
+  const int64_t phase_len = OW + w_tile + (KW - 1) * DW / SW + 1;
+  const int64_t row_floats = SW * IC * phase_len;
+  // Input planes are converted to planar rows once, into a ring of `span` planes: plane
+  // id lives in slot id % span from the first output plane that needs it to the last.
+  // A band of output rows bounds the ring's memory; bands re-convert only their halo.
+  const int64_t span = (KD - 1) * DD + 1;
+  const auto window_rows = [&](int64_t rows) { return (rows - 1) * SH + (KH - 1) * DH + 1; };
+  const auto ring_bytes = [&](int64_t rows) { return span * window_rows(rows) * row_floats * 4; };
+  int64_t band_rows = tuning_.w_band_rows > 0 ? std::min(OH, tuning_.w_band_rows) : OH;
+  if (tuning_.w_band_rows <= 0)
+    while (band_rows > 1 && ring_bytes(band_rows) > kWRingBytes) band_rows = (band_rows + 1) / 2;
+  std::vector<float> ring(static_cast<size_t>(span * window_rows(band_rows) * row_floats));
+  const bool prefetch_rows = ring_bytes(band_rows) > kL2Bytes;
+  const ConvertRow convert = planar_row_converter(IC);
+  const int64_t chunks = (OCG + isa_->max_oc_block - 1) / isa_->max_oc_block;
+  std::vector<int64_t> slot_plane(static_cast<size_t>(span));
+  std::vector<int64_t> fresh;  // planes to convert for the current output plane
+
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t oh0 = 0; oh0 < OH; oh0 += band_rows) {
+      const int64_t oh1 = std::min(OH, oh0 + band_rows);
+      const int64_t window = window_rows(oh1 - oh0), ih0 = oh0 * SH - ph;
+      std::fill(slot_plane.begin(), slot_plane.end(), -1);
+      const auto slot_rows = [&](int64_t id) { return ring.data() + (id % span) * window * row_floats; };
+      for (int64_t od = 0; od < OD; ++od) {
+        fresh.clear();
+        for (int64_t kd = 0; kd < KD; ++kd) {
+          const int64_t id = od * SD - pd + kd * DD;
+          if (id < 0 || id >= ID || slot_plane[static_cast<size_t>(id % span)] == id) continue;
+          slot_plane[static_cast<size_t>(id % span)] = id;
+          fresh.push_back(id);
+        }
+        if (!fresh.empty())
+          pool.parallel_for(static_cast<int64_t>(fresh.size()) * window, [&](int64_t task) {
+            const int64_t id = fresh[static_cast<size_t>(task / window)], r = task % window, ih = ih0 + r;
+            if (ih < 0 || ih >= IH) return;  // never read: such rows are passed as nullptr
+            convert(src.data() + ((n * ID + id) * IH + ih) * IW * IC, IW, IC, SW, pw, phase_len,
+                    slot_rows(id) + r * row_floats);
+          });
+        pool.parallel_for(oh1 - oh0, [&](int64_t task) {
+          thread_local std::vector<const float*> rows;
+          const int64_t oh = oh0 + task;
+          rows.assign(static_cast<size_t>(KD * KH), nullptr);
+          for (int64_t kd = 0; kd < KD; ++kd) {
+            const int64_t id = od * SD - pd + kd * DD;
+            if (id < 0 || id >= ID) continue;
+            for (int64_t kh = 0; kh < KH; ++kh) {
+              const int64_t ih = oh * SH - ph + kh * DH;
+              if (ih >= 0 && ih < IH) rows[static_cast<size_t>(kd * KH + kh)] = slot_rows(id) + (ih - ih0) * row_floats;
+            }
+          }
+          // Ring rows were converted planes ago and have left L2. Rows at kh < KH-1 were
+          // read by a recent output row; ask for the others at once rather than miss on
+          // each of their streams in turn inside the kernel.
+          if (prefetch_rows)
+            for (int64_t kd = 0; kd < KD; ++kd)
+              if (const float* row = rows[static_cast<size_t>(kd * KH + KH - 1)])
+                for (int64_t i = 0; i < row_floats; i += 16) __builtin_prefetch(row + i);
+          float* out_row = dst.data() + ((n * OD + od) * OH + oh) * OW * OC;
+          for (int64_t g = 0; g < G; ++g)
+            for (int64_t chunk = 0, begin = 0; chunk < chunks; ++chunk) {
+              const int64_t count = (OCG - begin) / (chunks - chunk);
+              kernels::WRowArgs a{};
+              a.rows = rows.data();
+              a.taps_dh = KD * KH;
+              a.kw = KW;
+              a.dw = DW;
+              a.sw = SW;
+              a.phase_len = phase_len;
+              a.in_ic = IC;
+              a.ic_offset = g * ICG;
+              a.icg = ICG;
+              a.weights = packed_.data() + g * taps * ICG * OCG;
+              a.ocg = OCG;
+              a.oc_begin = begin;
+              a.oc_count = count;
+              a.bias = p_.use_bias ? bias_.data() + g * OCG : nullptr;
+              a.out = out_row + g * OCG;
+              a.out_stride = OC;
+              a.ow = OW;
+              a.relu = p_.activation.kind == Activation::relu;
+              isa_->w_row(a);
+              begin += count;
+            }
+        });
+      }
+    }
 }
 
 }  // namespace voxconv::engine

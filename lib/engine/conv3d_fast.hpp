@@ -22,11 +22,21 @@ class ThreadPool;
 std::vector<const kernels::KernelTable*> available_kernel_tables();
 const kernels::KernelTable& best_kernel_table();
 
+// Which kernel family and blocking to use. The defaults choose from the shape; tests set
+// them to reach every path on small inputs.
+struct FastConv3dTuning {
+  enum class Family { automatic, oc, w };
+  Family family = Family::automatic;
+  int oc_nv = 0;                 // oc family: vectors per output-channel block, 1..4 (0: chosen)
+  int64_t w_band_rows = 0;       // w family: output rows per band of converted input (0: chosen)
+  int64_t positions_per_task = 0;  // pointwise: flattened positions per task (0: chosen)
+};
+
 class FastConv3d {
  public:
   // Validates operands like conv3d_reference and packs the weights.
   FastConv3d(const Conv3dParams& params, const Tensor& kernel, const Tensor& bias,
-             const kernels::KernelTable* isa = nullptr);
+             const kernels::KernelTable* isa = nullptr, FastConv3dTuning tuning = {});
 
   // src (N, D, H, W, ic) -> dst (N, OD, OH, OW, oc), activation applied.
   Tensor run(const Tensor& src, ThreadPool& pool) const;
@@ -36,13 +46,21 @@ class FastConv3d {
   Dims output_dims(const Dims& src_dims) const;
 
   const Conv3dParams& params() const { return p_; }
-  // e.g. "avx512/oc" or "avx2/w": kernel build and family.
+  // e.g. "avx512/oc2", "avx512/pointwise2" or "avx2/w": kernel build, family and vectors.
   std::string describe() const;
 
  private:
+  // Each splits the output into tasks whose grid depends only on the shape.
+  void run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& plan, ThreadPool& pool) const;
+  void run_pointwise(const Tensor& src, Tensor& dst, ThreadPool& pool) const;
+  void run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& plan, ThreadPool& pool) const;
+  bool is_flat_pointwise() const;
+
   Conv3dParams p_;
   const kernels::KernelTable* isa_;
+  FastConv3dTuning tuning_;
   bool oc_family_ = false;
+  int oc_nv_ = 0;               // oc family: vectors per block
   int64_t blocks_ = 0;          // oc family: output-channel blocks per group
   int64_t block_width_ = 0;     // oc family: columns per block
   std::vector<float> packed_;   // oc family: [g][block][tap][icg][block_width]; w family: [g][tap][icg][ocg]

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <utility>
 
 #include "core/error.hpp"
 #include "engine/conv3d_fast.hpp"
@@ -20,16 +21,6 @@ namespace {
 Dims keras_layout(const Dims& ndhwc, bool channels_first) {
   if (!channels_first) return ndhwc;
   return {ndhwc[0], ndhwc[4], ndhwc[1], ndhwc[2], ndhwc[3]};
-}
-
-// A kernel that does not fit the input is the config's problem: name the key.
-engine::ConvPlan plan_for_input(const LoadedLayer& layer, const Dims& ndhwc) {
-  try {
-    return engine::plan_shape(layer.params, {ndhwc[1], ndhwc[2], ndhwc[3]});
-  } catch (const Error& e) {
-    throw Error(ErrorKind::shape, layer.config.source + ": \"kernel_size\"/\"dilation_rate\" do not fit the input " +
-                                      dims_to_string(ndhwc) + ": " + e.what());
-  }
 }
 
 }  // namespace
@@ -62,7 +53,7 @@ RunResult run_layer(const RunOptions& options) {
                                       dims_to_string(layer.weights->kernel.dims()) + " with groups = " +
                                       std::to_string(layer.config.groups) + " needs " +
                                       std::to_string(layer.input_channels));
-  const engine::ConvPlan plan = plan_for_input(layer, input.ndhwc.dims());
+  const engine::ConvPlan plan = plan_for_input(layer.config, layer.params, input.ndhwc.dims());
   const Dims out_dims{input.ndhwc.dim(0), plan.axis[0].out, plan.axis[1].out, plan.axis[2].out, layer.params.oc};
   checked_element_count(out_dims, options.output + ": output");
   spdlog::info("input {} {} -> output {}", input.description,
@@ -84,6 +75,7 @@ RunResult run_layer(const RunOptions& options) {
 
   RunResult result;
   result.input_shape = keras_layout(input.ndhwc.dims(), layer.config.channels_first);
+  input.ndhwc = Tensor();  // the input is not needed for writing: keep peak memory at input + output
   result.output_shape = keras_layout(dst.dims(), layer.config.channels_first);
   result.compute_seconds = seconds;
   result.engine = engine_name;
@@ -94,7 +86,7 @@ RunResult run_layer(const RunOptions& options) {
   const Geometry geometry = input.geometry ? output_geometry(*input.geometry, layer.params, plan, options.axes) : Geometry{};
   std::vector<std::string> staged;
   for (const auto& d : destinations) staged.push_back(transaction.staging_path(d));
-  write_layer_output(request, dst, geometry, staged);
+  write_layer_output(request, std::move(dst), geometry, staged);
   transaction.commit();
   result.outputs = destinations;
   return result;

@@ -14,7 +14,7 @@ int itk_axis(int keras_axis, AxisOrder order) noexcept {
   return order == AxisOrder::zyx ? 2 - keras_axis : keras_axis;
 }
 
-Tensor swap_itk_keras_layout(const Tensor& t, AxisOrder order) {
+Tensor swap_itk_keras_layout(Tensor t, AxisOrder order) {
   if (order == AxisOrder::zyx) return t;
   return transpose(t, {0, 3, 2, 1, 4});
 }

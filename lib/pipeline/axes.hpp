@@ -16,7 +16,8 @@ AxisOrder parse_axis_order(const std::string& text);  // throws ErrorKind::usage
 int itk_axis(int keras_axis, AxisOrder order) noexcept;
 
 // (1, Z, Y, X, C) in ITK buffer order <-> Keras channels_last (N, dim1, dim2, dim3, C).
-// The permutation is its own inverse, so one function serves both directions.
-Tensor swap_itk_keras_layout(const Tensor& t, AxisOrder order);
+// The permutation is its own inverse, so one function serves both directions. Takes the
+// tensor by value: for zyx it is the identity and the (moved-in) buffer is returned as is.
+Tensor swap_itk_keras_layout(Tensor t, AxisOrder order);
 
 }  // namespace voxconv::pipeline

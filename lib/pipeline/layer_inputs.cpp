@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "core/error.hpp"
 #include "volume/volume_io.hpp"
@@ -78,6 +79,11 @@ LayerInput read_layer_input(const std::vector<std::string>& paths, AxisOrder axe
 
   LayerInput in;
   in.geometry = volumes.front().geometry;
+  for (size_t i = 0; i < paths.size(); ++i) in.description += (i ? ", " : "") + paths[i];
+  if (volumes.size() == 1) {  // nothing to stack: keep the reader's buffer
+    in.ndhwc = swap_itk_keras_layout(std::move(volumes.front().data), axes);
+    return in;
+  }
   const Tensor& first = volumes.front().data;
   Tensor stacked(Dims{1, first.dim(1), first.dim(2), first.dim(3), channels});
   const int64_t voxels = first.dim(1) * first.dim(2) * first.dim(3);
@@ -89,9 +95,8 @@ LayerInput read_layer_input(const std::vector<std::string>& paths, AxisOrder axe
     for (int64_t i = 0; i < voxels; ++i) std::memcpy(dst + i * channels, src + i * c, static_cast<size_t>(c) * sizeof(float));
     offset += c;
   }
-  for (size_t i = 0; i < paths.size(); ++i) in.description += (i ? ", " : "") + paths[i];
   volumes.clear();
-  in.ndhwc = swap_itk_keras_layout(stacked, axes);
+  in.ndhwc = swap_itk_keras_layout(std::move(stacked), axes);
   return in;
 }
 

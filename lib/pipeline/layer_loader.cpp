@@ -69,4 +69,14 @@ engine::Conv3dParams params_for_channels(const LoadedLayer& layer, int64_t input
   return keras::to_conv_params(layer.config, input_channels, layer.version.version);
 }
 
+engine::ConvPlan plan_for_input(const keras::LayerConfig& config, const engine::Conv3dParams& params,
+                                const Dims& ndhwc) {
+  try {
+    return engine::plan_shape(params, {ndhwc[1], ndhwc[2], ndhwc[3]});
+  } catch (const Error& e) {
+    throw Error(ErrorKind::shape, config.source + ": \"kernel_size\"/\"dilation_rate\" do not fit the input " +
+                                      dims_to_string(ndhwc) + ": " + e.what());
+  }
+}
+
 }  // namespace voxconv::pipeline

@@ -33,4 +33,9 @@ LoadedLayer load_layer(const LayerSource& source);
 // Engine parameters for a given channel count (used when no weights are given).
 engine::Conv3dParams params_for_channels(const LoadedLayer& layer, int64_t input_channels);
 
+// The convolution plan for an NDHWC input. A kernel that does not fit the input is the
+// config's problem: the error names the config file and its keys.
+engine::ConvPlan plan_for_input(const keras::LayerConfig& config, const engine::Conv3dParams& params,
+                                const Dims& ndhwc);
+
 }  // namespace voxconv::pipeline

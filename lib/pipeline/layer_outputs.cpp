@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <utility>
 
 #include "core/error.hpp"
 #include "volume/volume_io.hpp"
@@ -56,17 +57,16 @@ Geometry output_geometry(const Geometry& input, const engine::Conv3dParams& p, c
   return shifted_geometry(input, shift);
 }
 
-void write_layer_output(const OutputRequest& request, const Tensor& ndhwc, const Geometry& geometry,
+void write_layer_output(const OutputRequest& request, Tensor ndhwc, const Geometry& geometry,
                         const std::vector<std::string>& staged_paths) {
   if (volume::format_of(request.path) == volume::FileFormat::npy) {
-    const Tensor keras_array = request.channels_first ? transpose(ndhwc, {0, 4, 1, 2, 3}) : ndhwc;
-    volume::write_npy(staged_paths.at(0), keras_array);
+    volume::write_npy(staged_paths.at(0), request.channels_first ? transpose(ndhwc, {0, 4, 1, 2, 3}) : std::move(ndhwc));
     return;
   }
   if (ndhwc.dim(0) != 1)
     throw Error(ErrorKind::usage, request.path + ": a batch of " + std::to_string(ndhwc.dim(0)) +
                                       " samples cannot be one volume; write a .npy output");
-  const Tensor itk_layout = swap_itk_keras_layout(ndhwc, request.axes);
+  const Tensor itk_layout = swap_itk_keras_layout(std::move(ndhwc), request.axes);
   if (!request.split_channels) {
     volume::write_volume(staged_paths.at(0), itk_layout, geometry, request.compress);
     return;

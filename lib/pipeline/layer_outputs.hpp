@@ -30,8 +30,9 @@ Geometry output_geometry(const Geometry& input, const engine::Conv3dParams& para
                          AxisOrder axes);
 
 // Writes `ndhwc` (N, dim1, dim2, dim3, F) to `staged_paths` (same order as
-// planned_output_paths). Throws voxconv::Error.
-void write_layer_output(const OutputRequest& request, const Tensor& ndhwc, const Geometry& geometry,
+// planned_output_paths). Takes the array by value so that the common case (zyx axes,
+// channels_last) writes the engine's buffer without a copy. Throws voxconv::Error.
+void write_layer_output(const OutputRequest& request, Tensor ndhwc, const Geometry& geometry,
                         const std::vector<std::string>& staged_paths);
 
 }  // namespace voxconv::pipeline

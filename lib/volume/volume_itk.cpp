@@ -25,6 +25,7 @@
 
 #include "core/error.hpp"
 #include "volume/nifti_direct.hpp"
+#include "volume/nifti_stream_writer.hpp"
 #include "volume/payload_check.hpp"
 #include "volume/volume_io.hpp"
 
@@ -289,10 +290,12 @@ Volume read_volume(const std::string& path) {
   return volume;
 }
 
-void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& geometry, bool compress) {
+namespace {
+
+// Everything write_volume refuses before any file is touched; returns the format.
+FileFormat check_write_request(const std::string& path, const Tensor& zyxc, const Geometry& geometry) {
   const FileFormat format = format_of(path);
-  itk::ImageIOBase::Pointer io = io_for(format);
-  if (!io)
+  if (!io_for(format))
     fail(ErrorKind::volume_write, path,
          std::string("cannot write a volume with this extension (supported: .nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd)"));
   if (zyxc.rank() != 5 || zyxc.dim(0) != 1)
@@ -306,7 +309,15 @@ void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& g
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
     fail(ErrorKind::volume_write, path, "directory " + parent.string() + " does not exist");
+  for (unsigned i = 0; i < 3; ++i)
+    if (!(std::isfinite(geometry.spacing[i]) && geometry.spacing[i] > 0))
+      fail(ErrorKind::volume_write, path, "spacing must be positive and finite");
+  return format;
+}
 
+void write_through_itk(const std::string& path, FileFormat format, const Tensor& zyxc, const Geometry& geometry,
+                       bool compress) {
+  const int64_t z = zyxc.dim(1), y = zyxc.dim(2), x = zyxc.dim(3), c = zyxc.dim(4);
   itk::ImageRegion<3> region;
   region.SetSize(
       {{static_cast<itk::SizeValueType>(x), static_cast<itk::SizeValueType>(y), static_cast<itk::SizeValueType>(z)}});
@@ -317,14 +328,13 @@ void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& g
     spacing[i] = geometry.spacing[i];
     origin[i] = geometry.origin[i];
     for (unsigned j = 0; j < 3; ++j) direction(i, j) = geometry.direction[i * 3 + j];
-    if (!(std::isfinite(spacing[i]) && spacing[i] > 0))
-      fail(ErrorKind::volume_write, path, "spacing must be positive and finite");
   }
   // The writers only read the buffer; wrapping the tensor's memory avoids a full copy.
   float* const buffer = const_cast<float*>(zyxc.data());
   const auto count = static_cast<itk::SizeValueType>(zyxc.size());
 
   try {
+    itk::ImageIOBase::Pointer io = io_for(format);
     io->SetFileName(path);
     if (c == 1) {
       auto image = ScalarImage::New();
@@ -361,20 +371,43 @@ void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& g
   } catch (const itk::ExceptionObject& e) {
     fail(ErrorKind::volume_write, path, describe(e));
   }
-  // ITK 5.2's NIfTI writer only prints to stderr when it cannot write (or writes short);
-  // read the result back to be sure it is complete.
-  if (format == FileFormat::nifti) {
-    try {
-      const detail::NiftiHeader written = detail::read_nifti_header(path);
-      detail::check_payload(path, path, 0,
-                            detail::is_gzip_file(path) ? detail::Compression::zlib_or_gzip : detail::Compression::none,
-                            static_cast<uint64_t>(written.vox_offset) + detail::nifti_payload_bytes(written, path));
-    } catch (const Error& e) {
-      std::string problem = e.what();
-      if (problem.compare(0, path.size() + 2, path + ": ") == 0) problem.erase(0, path.size() + 2);
-      fail(ErrorKind::volume_write, path, "the NIfTI writer did not produce a complete file (" + problem + ")");
-    }
+}
+
+// ITK 5.2's NIfTI writer only prints to stderr when it cannot write (or writes short);
+// read the result back to be sure it is complete.
+void check_nifti_complete(const std::string& path) {
+  try {
+    const detail::NiftiHeader written = detail::read_nifti_header(path);
+    detail::check_payload(path, path, 0,
+                          detail::is_gzip_file(path) ? detail::Compression::zlib_or_gzip : detail::Compression::none,
+                          static_cast<uint64_t>(written.vox_offset) + detail::nifti_payload_bytes(written, path));
+  } catch (const Error& e) {
+    std::string problem = e.what();
+    if (problem.compare(0, path.size() + 2, path + ": ") == 0) problem.erase(0, path.size() + 2);
+    fail(ErrorKind::volume_write, path, "the NIfTI writer did not produce a complete file (" + problem + ")");
   }
 }
+
+}  // namespace
+
+void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& geometry, bool compress) {
+  const FileFormat format = check_write_request(path, zyxc, geometry);
+  // ITK would copy the whole image to reorder vector pixels for NIfTI; stream them instead.
+  if (format == FileFormat::nifti && detail::nifti_stream_writable(path, zyxc))
+    detail::write_nifti_vectors_streamed(path, zyxc, geometry);
+  else
+    write_through_itk(path, format, zyxc, geometry, compress);
+  if (format == FileFormat::nifti) check_nifti_complete(path);
+}
+
+namespace detail {
+
+void write_volume_itk(const std::string& path, const Tensor& zyxc, const Geometry& geometry, bool compress) {
+  const FileFormat format = check_write_request(path, zyxc, geometry);
+  write_through_itk(path, format, zyxc, geometry, compress);
+  if (format == FileFormat::nifti) check_nifti_complete(path);
+}
+
+}  // namespace detail
 
 }  // namespace voxconv::volume

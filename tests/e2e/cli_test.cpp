@@ -2,6 +2,7 @@
 // output created or changed on failure.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <fstream>
@@ -241,6 +242,50 @@ TEST(Cli, InfoReportsShapesParametersAndWeights) {
   expect_bad_input(r, "input channel count is unknown");
   r = voxconv({"info", "--config", kConfig, "--input-shape", "16,16,x,1"});
   expect_bad_input(r, "--input-shape");
+}
+
+}  // namespace
+}  // namespace voxconv::testing
+
+namespace voxconv::testing {
+namespace {
+
+nlohmann::json bench_json(const ProcessResult& r) {
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one JSON line expected: " << r.out;
+  return nlohmann::json::parse(r.out);
+}
+
+// `bench` times the layer on random data; the numbers vary, the contract does not.
+TEST(Cli, BenchPrintsOneJsonLineForEachEngine) {
+  for (const std::string engine : {"fast", "reference"}) {
+    const auto j = bench_json(voxconv({"bench", "--config", kConfig, "--input-shape", "12,10,9,1", "--threads", "2",
+                                       "--repeat", "3", "--engine", engine}));
+    EXPECT_EQ(j["engine"], engine);
+    EXPECT_EQ(j["threads"], 2);
+    EXPECT_EQ(j["repeat"], 3);
+    EXPECT_GT(j["median_s"].get<double>(), 0.0);
+    EXPECT_LE(j["min_s"].get<double>(), j["median_s"].get<double>());
+    EXPECT_GT(j["gflops"].get<double>(), 0.0);
+    EXPECT_GT(j["peak_rss_mb"].get<double>(), 1.0);
+    // layer "21" is 3x3x3 valid, 1 -> 5 channels (channels_first in the file; bench is NDHWC)
+    EXPECT_EQ(j["output_shape"], nlohmann::json({1, 10, 8, 7, 5}));
+    if (engine == "reference") {
+      EXPECT_EQ(j["kernel"], "reference");
+    }
+  }
+  // With the real weights the channel count must match them.
+  const auto j = bench_json(voxconv({"bench", "--config", kConfig, "--weights", kWeights, "--input-shape", "6,6,6,1"}));
+  EXPECT_EQ(j["output_shape"], nlohmann::json({1, 4, 4, 4, 5}));
+}
+
+TEST(Cli, BenchRefusesBadOptions) {
+  expect_bad_input(voxconv({"bench", "--config", kConfig, "--input-shape", "6,6,6"}), "--input-shape");
+  expect_bad_input(voxconv({"bench", "--config", kConfig, "--input-shape", "6,6,6,1", "--repeat", "0"}), "--repeat");
+  expect_bad_input(voxconv({"bench", "--config", kConfig, "--weights", kWeights, "--input-shape", "6,6,6,3"}),
+                   "channels");
+  expect_bad_input(voxconv({"bench", "--config", kConfig, "--input-shape", "2,2,2,1"}), "kernel_size");
+  expect_bad_input(voxconv({"bench", "--config", kConfig, "--input-shape", "100000,100000,100000,1"}), "input-shape");
 }
 
 }  // namespace

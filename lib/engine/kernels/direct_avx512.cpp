@@ -1,6 +1,5 @@
 // The direct kernels built for avx512 (see direct_kernels.inl and lib/CMakeLists.txt for flags).
 #define VOXCONV_VW 16
-#define VOXCONV_OC_NV 2
 #define VOXCONV_ACC 24
 #define VOXCONV_ISA_NAMESPACE avx512
 #define VOXCONV_ISA_NAME "avx512"

@@ -1,6 +1,5 @@
 // The direct kernels built for generic (see direct_kernels.inl and lib/CMakeLists.txt for flags).
 #define VOXCONV_VW 4
-#define VOXCONV_OC_NV 2
 #define VOXCONV_ACC 12
 #define VOXCONV_ISA_NAMESPACE generic
 #define VOXCONV_ISA_NAME "generic"

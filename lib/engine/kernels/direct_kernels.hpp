@@ -17,12 +17,15 @@ struct OcRowArgs {
   int64_t icg;               // channels in the group
   const float* packed;       // [block][tap = (kd,kh,kw)][icg][VW*nv], zero-padded columns
   const float* bias;         // [block][VW*nv] (zeros when the layer has no bias)
-  int64_t blocks;            // output-channel blocks of VW*nv columns
+  int64_t blocks;            // output-channel blocks of VW*nv columns (nv: the kernel's)
   int64_t valid_last;        // valid columns in the last block
   float* out;                // dst at (n, od, oh, ow=0, oc_begin)
   int64_t out_stride;        // floats between consecutive ow in dst (OC)
   int64_t ow;                // output width
   bool relu;                 // fuse max(x, 0) into the store
+  // Prefetch output lines ahead of the stores: pays off on short rows, where the hardware
+  // prefetcher has no time to detect the stream; costs on long flat ones (pointwise).
+  bool prefetch_out;
 };
 
 // The width-vectorized family for small channel counts: rows are planar and split by
@@ -44,13 +47,17 @@ struct WRowArgs {
   bool relu;
 };
 
+constexpr int kMaxOcNv = 4;
+
 struct KernelTable {
-  const char* isa;  // "avx512", "avx2", "generic"
-  int vector_width;  // floats per vector
-  int oc_nv;         // vectors per output-channel block of the oc family
-  int max_oc_block;  // largest oc_count of the w family
-  int w_nv;          // vectors per W tile of the w family (for padding the row buffers)
-  void (*oc_row)(const OcRowArgs&);
+  const char* isa;    // "avx512", "avx2", "generic"
+  int vector_width;   // floats per vector
+  // oc family, by vectors per output-channel block (index nv - 1): the row kernel and its
+  // output positions per register tile.
+  void (*oc_row[kMaxOcNv])(const OcRowArgs&);
+  int oc_mr[kMaxOcNv];
+  int max_oc_block;   // largest oc_count of the w family
+  int w_nv;           // vectors per W tile of the w family (for padding the row buffers)
   void (*w_row)(const WRowArgs&);
 };
 

@@ -1,12 +1,12 @@
 // Direct Conv3D row kernels, written once with GCC vector extensions and compiled per
-// ISA. The including file defines VOXCONV_VW (floats per vector), VOXCONV_OC_MR (output
-// positions per tile of the oc family), VOXCONV_ACC (accumulator budget) and
-// VOXCONV_ISA_NAMESPACE / VOXCONV_ISA_NAME. Needs -ffp-contract=fast so a*b+c is an FMA.
+// ISA. The including file defines VOXCONV_VW (floats per vector), VOXCONV_ACC (accumulator
+// budget: vector registers left for sums) and VOXCONV_ISA_NAMESPACE / VOXCONV_ISA_NAME. Needs -ffp-contract=fast so a*b+c is an FMA.
 //
 // Every output element is summed in one fixed order, (kd, kh) row, kw, input channel,
 // whatever tile it falls in, so results do not depend on how rows are scheduled.
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "engine/kernels/direct_kernels.hpp"
 
@@ -14,6 +14,8 @@ namespace voxconv::engine::kernels::VOXCONV_ISA_NAMESPACE {
 
 namespace {
 
+// The register tiles below must stay in registers: every loop over tile rows, vectors
+// or channels carries `#pragma GCC unroll`, or GCC keeps long tiles (24 x 1) on the stack.
 constexpr int kVW = VOXCONV_VW;
 typedef float vec __attribute__((vector_size(kVW * sizeof(float))));
 
@@ -23,69 +25,119 @@ inline vec load(const float* p) {
   return v;
 }
 inline void store(float* p, vec v) { std::memcpy(p, &v, sizeof v); }
-inline vec splat(float x) { return vec{} + x; }
+// All lanes x, spelled as an initializer list: `vec{} + x` would keep a real addition
+// (0 + x is not x for x = -0.0) in the inner loop, on the FMA ports.
+template <size_t... I>
+inline vec splat_lanes(float x, std::index_sequence<I...>) {
+  return vec{(static_cast<void>(I), x)...};
+}
+inline vec splat(float x) { return splat_lanes(x, std::make_index_sequence<kVW>{}); }
 
 // ---- output-channel-vectorized family ----------------------------------------------
 
+// Copies the first `valid` lanes of each tile row: the last block of a channel count
+// that is not a multiple of the block width. Kept out of line: it needs a stack buffer.
 template <int MR, int NV>
-void oc_tile(const OcRowArgs& a, int64_t ow0, int64_t block) {
-  constexpr int NB = NV * kVW;
-  vec acc[MR][NV];
-  for (int v = 0; v < NV; ++v) {
-    const vec b = load(a.bias + block * NB + v * kVW);
-    for (int m = 0; m < MR; ++m) acc[m][v] = b;
+__attribute__((noinline)) void store_partial_block(const vec (&acc)[MR][NV], float* out, int64_t out_stride,
+                                                   int64_t valid) {
+  for (int m = 0; m < MR; ++m) {
+    float lanes[NV * kVW];
+    #pragma GCC unroll 32
+    for (int v = 0; v < NV; ++v) store(lanes + v * kVW, acc[m][v]);
+    std::memcpy(out + m * out_stride, lanes, static_cast<size_t>(valid) * sizeof(float));
   }
+}
+
+// `tiles` consecutive register tiles of MR output positions x NV vectors of channels,
+// starting at ow0, in one call so that loop invariants stay in registers.
+template <int MR, int NV>
+void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
+  constexpr int NB = NV * kVW;
   const int64_t icg = a.icg, kw = a.kw;
   const int64_t step = a.sw * a.in_ic;
   const float* wblock = a.packed + block * a.taps_dh * kw * icg * NB;
-  for (int64_t t = 0; t < a.taps_dh; ++t) {
-    const float* row = a.rows[t];
-    if (row == nullptr) continue;
-    for (int64_t k = 0; k < kw; ++k) {
-      const float* x = row + (ow0 * a.sw + k * a.dw) * a.in_ic + a.ic_offset;
-      const float* w = wblock + (t * kw + k) * icg * NB;
-      for (int64_t c = 0; c < icg; ++c) {
-        vec wv[NV];
-        for (int v = 0; v < NV; ++v) wv[v] = load(w + c * NB + v * kVW);
-        for (int m = 0; m < MR; ++m) {
-          const vec xb = splat(x[m * step + c]);
-          for (int v = 0; v < NV; ++v) acc[m][v] += xb * wv[v];
+  const float* bias = a.bias + block * NB;
+  const int64_t valid = block == a.blocks - 1 ? a.valid_last : NB;
+  // With dilation 1 along W and no groups, the taps kw and channels c of one row are one
+  // contiguous run of kw * icg inputs (and weights): one longer loop instead of kw short ones.
+  const bool merge_kw = a.dw == 1 && icg == a.in_ic;
+  const int64_t k_count = merge_kw ? 1 : kw, c_count = merge_kw ? kw * icg : icg;
+  for (int64_t tile = 0; tile < tiles; ++tile, ow0 += MR) {
+    // Outputs are written once and usually not in cache: start fetching the lines of the
+    // tile after next, so that its stores do not wait for memory.
+    if (a.prefetch_out && tile + 2 < tiles) {
+      const float* ahead = a.out + (ow0 + 2 * MR) * a.out_stride + block * NB;
+      #pragma GCC unroll 32
+      for (int m = 0; m < MR; ++m)
+        #pragma GCC unroll 32
+        for (int v = 0; v < NV; ++v) __builtin_prefetch(ahead + m * a.out_stride + v * kVW, 1, 3);
+    }
+    vec acc[MR][NV];
+    #pragma GCC unroll 32
+    for (int v = 0; v < NV; ++v) {
+      const vec b = load(bias + v * kVW);
+      #pragma GCC unroll 32
+      for (int m = 0; m < MR; ++m) acc[m][v] = b;
+    }
+    for (int64_t t = 0; t < a.taps_dh; ++t) {
+      const float* row = a.rows[t];
+      if (row == nullptr) continue;
+      for (int64_t k = 0; k < k_count; ++k) {
+        const float* x = row + (ow0 * a.sw + k * a.dw) * a.in_ic + a.ic_offset;
+        const float* w = wblock + (t * kw + k) * icg * NB;
+        for (int64_t c = 0; c < c_count; ++c) {
+          vec wv[NV];
+          #pragma GCC unroll 32
+          for (int v = 0; v < NV; ++v) wv[v] = load(w + c * NB + v * kVW);
+          #pragma GCC unroll 32
+          for (int m = 0; m < MR; ++m) {
+            const vec xb = splat(x[m * step + c]);
+            #pragma GCC unroll 32
+            for (int v = 0; v < NV; ++v) acc[m][v] += xb * wv[v];
+          }
         }
       }
     }
-  }
-  float* out = a.out + ow0 * a.out_stride + block * NB;
-  const int64_t valid = block == a.blocks - 1 ? a.valid_last : NB;
-  for (int m = 0; m < MR; ++m) {
-    float lanes[NB];
-    for (int v = 0; v < NV; ++v) store(lanes + v * kVW, acc[m][v]);
-    if (a.relu)
-      for (int i = 0; i < NB; ++i) lanes[i] = lanes[i] > 0.0f ? lanes[i] : 0.0f;
-    std::memcpy(out + m * a.out_stride, lanes, static_cast<size_t>(valid) * sizeof(float));
+    float* out = a.out + ow0 * a.out_stride + block * NB;
+    if (a.relu) {
+      #pragma GCC unroll 32
+      for (int m = 0; m < MR; ++m)
+        #pragma GCC unroll 32
+        for (int v = 0; v < NV; ++v) acc[m][v] = acc[m][v] > vec{} ? acc[m][v] : vec{};
+    }
+    if (valid != NB) {
+      store_partial_block<MR, NV>(acc, out, a.out_stride, valid);
+      continue;
+    }
+    #pragma GCC unroll 32
+    for (int m = 0; m < MR; ++m)
+      #pragma GCC unroll 32
+      for (int v = 0; v < NV; ++v) store(out + m * a.out_stride + v * kVW, acc[m][v]);
   }
 }
 
 template <int NV, int MR>
 void oc_tail(const OcRowArgs& a, int64_t ow0, int64_t block, int64_t count) {
   if constexpr (MR > 0) {
-    if (count == MR) return oc_tile<MR, NV>(a, ow0, block);
+    if (count == MR) return oc_tiles<MR, NV>(a, ow0, 1, block);
     oc_tail<NV, MR - 1>(a, ow0, block, count);
   }
 }
 
+// Output positions per tile for NV vectors of output channels: as many accumulators as
+// the register file holds beside the weights and the broadcast, and 12 at most: each
+// tile row needs a general register for its input offset.
+constexpr int oc_mr(int nv) { return VOXCONV_ACC / nv < 12 ? VOXCONV_ACC / nv : 12; }
+
 template <int NV>
 void oc_row_nv(const OcRowArgs& a) {
-  constexpr int MR = VOXCONV_ACC / NV < 28 ? VOXCONV_ACC / NV : 28;
+  constexpr int MR = oc_mr(NV);
+  const int64_t full = a.ow / MR;
   for (int64_t block = 0; block < a.blocks; ++block) {
-    int64_t ow0 = 0;
-    for (; ow0 + MR <= a.ow; ow0 += MR) oc_tile<MR, NV>(a, ow0, block);
-    if (ow0 < a.ow) oc_tail<NV, MR - 1>(a, ow0, block, a.ow - ow0);
+    oc_tiles<MR, NV>(a, 0, full, block);
+    if (full * MR < a.ow) oc_tail<NV, MR - 1>(a, full * MR, block, a.ow - full * MR);
   }
 }
-
-constexpr int kOcNv = VOXCONV_OC_NV;
-
-void oc_row(const OcRowArgs& a) { oc_row_nv<kOcNv>(a); }
 
 // ---- width-vectorized family (small channel counts) --------------------------------
 
@@ -96,8 +148,10 @@ template <int OCB>
 void w_tile(const WRowArgs& a, int64_t ow0) {
   constexpr int NWV = w_nv(OCB);
   vec acc[OCB][NWV];
+  #pragma GCC unroll 32
   for (int o = 0; o < OCB; ++o) {
     const vec b = splat(a.bias ? a.bias[a.oc_begin + o] : 0.0f);
+    #pragma GCC unroll 32
     for (int n = 0; n < NWV; ++n) acc[o][n] = b;
   }
   const int64_t icg = a.icg, kw = a.kw, ocg = a.ocg;
@@ -110,9 +164,12 @@ void w_tile(const WRowArgs& a, int64_t ow0) {
       const float* w = a.weights + (t * kw + k) * icg * ocg + a.oc_begin;
       for (int64_t c = 0; c < icg; ++c) {
         vec xs[NWV];
+        #pragma GCC unroll 32
         for (int n = 0; n < NWV; ++n) xs[n] = load(base + c * a.phase_len + n * kVW);
+        #pragma GCC unroll 32
         for (int o = 0; o < OCB; ++o) {
           const vec wb = splat(w[c * ocg + o]);
+          #pragma GCC unroll 32
           for (int n = 0; n < NWV; ++n) acc[o][n] += wb * xs[n];
         }
       }
@@ -120,10 +177,13 @@ void w_tile(const WRowArgs& a, int64_t ow0) {
   }
   const int64_t valid = std::min<int64_t>(NWV * kVW, a.ow - ow0);
   float lanes[OCB][NWV * kVW];
+  #pragma GCC unroll 32
   for (int o = 0; o < OCB; ++o)
+    #pragma GCC unroll 32
     for (int n = 0; n < NWV; ++n) store(lanes[o] + n * kVW, acc[o][n]);
   float* out = a.out + ow0 * a.out_stride + a.oc_begin;
   for (int64_t i = 0; i < valid; ++i)
+    #pragma GCC unroll 32
     for (int o = 0; o < OCB; ++o) {
       const float r = lanes[o][i];
       out[i * a.out_stride + o] = a.relu && r < 0.0f ? 0.0f : r;
@@ -149,7 +209,13 @@ void w_row(const WRowArgs& a) { w_dispatch<kMaxOcb>(a); }
 }  // namespace
 
 const KernelTable& table() {
-  static const KernelTable t{VOXCONV_ISA_NAME, kVW, kOcNv, kMaxOcb, w_nv(1), &oc_row, &w_row};
+  static const KernelTable t{VOXCONV_ISA_NAME,
+                             kVW,
+                             {&oc_row_nv<1>, &oc_row_nv<2>, &oc_row_nv<3>, &oc_row_nv<4>},
+                             {oc_mr(1), oc_mr(2), oc_mr(3), oc_mr(4)},
+                             kMaxOcb,
+                             w_nv(1),
+                             &w_row};
   return t;
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 
 #include "core/error.hpp"
 #include "engine/conv3d_reference.hpp"
@@ -65,14 +66,15 @@ std::vector<Shape> generated_shapes(int count, uint32_t seed) {
   return shapes;
 }
 
-void compare(const Shape& s, const kernels::KernelTable* isa, std::mt19937& rng, bool integers) {
+void compare(const Shape& s, const kernels::KernelTable* isa, std::mt19937& rng, bool integers,
+             FastConv3dTuning tuning = {}) {
   const auto kd = s.p.kernel_dims();
   const Tensor src = random_tensor(s.src, rng, integers);
   const Tensor w = random_tensor(Dims(kd.begin(), kd.end()), rng, integers);
   const Tensor b = s.p.use_bias ? random_tensor({s.p.oc}, rng, integers) : Tensor();
   ThreadPool pool(2);
   const Tensor want = conv3d_reference(s.p, src, w, b, pool);
-  const FastConv3d fast(s.p, w, b, isa);
+  const FastConv3d fast(s.p, w, b, isa, tuning);
   const Tensor got = fast.run(src, pool);
   ASSERT_EQ(got.dims(), want.dims());
   const bool exact = integers && (s.p.activation.kind == Activation::linear || s.p.activation.kind == Activation::relu);
@@ -101,6 +103,25 @@ TEST(FastConv3d, IntegerInputsAreExact) {
   for (const auto* isa : available_kernel_tables()) {
     std::mt19937 rng(77);
     for (const auto& s : generated_shapes(100, 7)) compare(s, isa, rng, true);
+  }
+}
+
+// Every family, channel-block width and blocking, forced, on shapes that would not pick
+// them: the w family's bands of 1..3 output rows re-convert halos at every band edge.
+TEST(FastConv3d, EveryFamilyAndBlockingMatchesReference) {
+  using Family = FastConv3dTuning::Family;
+  std::vector<FastConv3dTuning> tunings;
+  for (int nv = 1; nv <= kernels::kMaxOcNv; ++nv) tunings.push_back({Family::oc, nv, 0, 0});
+  for (int64_t band : {1, 2, 3}) tunings.push_back({Family::w, 0, band, 0});
+  tunings.push_back({Family::oc, 1, 0, 7});  // pointwise tasks of 7 positions: tails everywhere
+  for (const auto* isa : available_kernel_tables()) {
+    std::mt19937 rng(4321);
+    for (const auto& s : generated_shapes(40, 11))
+      for (const auto& tuning : tunings) {
+        SCOPED_TRACE(std::string(isa->isa) + " family " + (tuning.family == Family::oc ? "oc" : "w") + " nv " +
+                     std::to_string(tuning.oc_nv) + " band " + std::to_string(tuning.w_band_rows));
+        compare(s, isa, rng, true, tuning);
+      }
   }
 }
 
@@ -140,6 +161,8 @@ TEST(FastConv3d, NamedEdgeCases) {
       {"w_family_stride3", {1, 5, 5, 50, 4}, 11, {3, 3, 3}, {3, 3, 3}, {1, 1, 1}, Padding::same, 1},
       {"w_family_dilation4", {1, 9, 9, 37, 5}, 5, {3, 3, 3}, {1, 1, 1}, {4, 4, 4}, Padding::same, 1},
       {"k1_pointwise", {1, 3, 3, 30, 32}, 32, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, Padding::valid, 1},
+      {"k1_pointwise_batch_grouped", {2, 3, 5, 7, 12}, 24, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, Padding::same, 3},
+      {"k1_strided", {1, 5, 5, 9, 16}, 16, {1, 1, 1}, {2, 2, 2}, {1, 1, 1}, Padding::same, 1},
       {"grouped_oc", {1, 3, 3, 20, 64}, 64, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 2},
       {"ic_1_oc_16", {1, 4, 5, 70, 1}, 16, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
   };
@@ -157,6 +180,9 @@ TEST(FastConv3d, NamedEdgeCases) {
       SCOPED_TRACE(c.name);
       compare({c.src, p}, isa, rng, true);
       compare({c.src, p}, isa, rng, false);
+      using Family = FastConv3dTuning::Family;
+      compare({c.src, p}, isa, rng, true, {Family::oc, 1, 0, 7});
+      compare({c.src, p}, isa, rng, true, {Family::w, 0, 1, 0});
     }
   }
 }

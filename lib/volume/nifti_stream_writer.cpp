@@ -1,0 +1,241 @@
+#include "volume/nifti_stream_writer.hpp"
+
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+
+namespace voxconv::volume::detail {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& problem) {
+  throw Error(ErrorKind::volume_write, path + ": " + problem);
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// NIfTI-1 header fields this writer reads or changes (byte offsets, native byte order as ITK writes them).
+constexpr size_t kSizeofHdrOffset = 0;
+constexpr size_t kDimOffset = 40;  // int16 dim[8]
+constexpr size_t kDatatypeOffset = 70;
+constexpr size_t kVoxOffsetOffset = 108;  // float
+constexpr size_t kMagicOffset = 344;
+constexpr size_t kHeaderSize = 348;
+constexpr int16_t kFloat32Datatype = 16;
+
+template <typename T>
+T field(const std::string& header, size_t offset) {
+  T value;
+  std::memcpy(&value, header.data() + offset, sizeof(T));
+  return value;
+}
+
+template <typename T>
+void set_field(std::string& header, size_t offset, T value) {
+  std::memcpy(header.data() + offset, &value, sizeof(T));
+}
+
+// A name no other writer uses: pid for other processes, a counter for other threads.
+std::string template_name() {
+  static std::atomic<uint64_t> counter{0};
+  return ".voxconv-nifti-header-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".nii";
+}
+
+// Removes the template file on every way out.
+struct RemoveOnExit {
+  std::filesystem::path path;
+  ~RemoveOnExit() {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+};
+
+// Beside the output, where there is room for it; else (a writable file in a read-only folder)
+// the system's temporary folder. The header does not depend on the file's name or folder.
+std::filesystem::path template_folder(const std::string& path) {
+  std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  if (folder.empty()) folder = ".";
+  std::error_code ec;
+  if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+    const std::filesystem::path temp = std::filesystem::temp_directory_path(ec);
+    if (!ec) return temp;
+  }
+  return folder;
+}
+
+// The bytes before the voxels (348-byte header, extension flag, any extensions) exactly as
+// ITK 5.2 writes them for this geometry and component count. Sizes enter the header only
+// through dim[1..3] (the tests compare whole files with ITK's), so ITK writes a 1x1x1 image
+// and those three fields are patched.
+std::string itk_header(const std::string& path, int64_t z, int64_t y, int64_t x, int64_t channels,
+                       const Geometry& geometry) {
+  const std::filesystem::path template_path = template_folder(path) / template_name();
+  const RemoveOnExit remove_template{template_path};
+  const std::string template_file = template_path.string();
+  try {
+    write_volume_itk(template_file, Tensor({1, 1, 1, 1, channels}), geometry, false);
+  } catch (const Error& e) {
+    // Say what went wrong for `path`, not for the helper file.
+    std::string problem = e.what();
+    if (problem.compare(0, template_file.size() + 2, template_file + ": ") == 0)
+      problem.erase(0, template_file.size() + 2);
+    fail(path, problem);
+  }
+
+  std::ifstream in(template_file, std::ios::binary);
+  if (!in) fail(path, "cannot read back ITK's NIfTI header from " + template_file);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto unexpected = [&path](const std::string& what) {
+    throw Error(ErrorKind::internal, path + ": ITK 5.2 wrote an unexpected NIfTI header (" + what + ")");
+  };
+  const size_t voxel_bytes = static_cast<size_t>(channels) * sizeof(float);
+  if (bytes.size() < kHeaderSize + 4 + voxel_bytes) unexpected("file of " + std::to_string(bytes.size()) + " bytes");
+  if (field<int32_t>(bytes, kSizeofHdrOffset) != static_cast<int32_t>(kHeaderSize)) unexpected("sizeof_hdr");
+  if (std::memcmp(bytes.data() + kMagicOffset, "n+1", 4) != 0) unexpected("magic");
+  // The voxels of the 1x1x1 image end the file, right after the header bytes.
+  const size_t header_bytes = bytes.size() - voxel_bytes;
+  if (field<float>(bytes, kVoxOffsetOffset) != static_cast<float>(header_bytes))
+    unexpected("vox_offset " + std::to_string(field<float>(bytes, kVoxOffsetOffset)) + " in a file of " +
+               std::to_string(bytes.size()) + " bytes");
+  const int16_t expected_dims[6] = {5, 1, 1, 1, 1, static_cast<int16_t>(channels)};
+  for (size_t i = 0; i < 6; ++i)
+    if (field<int16_t>(bytes, kDimOffset + 2 * i) != expected_dims[i]) unexpected("dim[" + std::to_string(i) + "]");
+  if (field<int16_t>(bytes, kDatatypeOffset) != kFloat32Datatype) unexpected("datatype");
+
+  std::string header = bytes.substr(0, header_bytes);
+  set_field(header, kDimOffset + 2, static_cast<int16_t>(x));
+  set_field(header, kDimOffset + 4, static_cast<int16_t>(y));
+  set_field(header, kDimOffset + 6, static_cast<int16_t>(z));
+  return header;
+}
+
+// The output file, plain or gzip. Every failed write or close throws naming the file; a file
+// not finished (an exception on the way) is closed and removed.
+class OutputFile {
+ public:
+  OutputFile(const std::string& path, bool gzip) : path_(path) {
+    errno = 0;
+    if (gzip) {
+      gz_ = gzopen(path.c_str(), "wb");  // znzlib's mode in nifti_image_write: zlib's default level
+      if (gz_ == nullptr) fail(path_, "cannot create the file" + errno_text(errno));
+      gzbuffer(gz_, 1u << 18);  // fewer write calls; the decompressed bytes do not depend on it
+    } else {
+      plain_ = std::fopen(path.c_str(), "wb");
+      if (plain_ == nullptr) fail(path_, "cannot create the file" + errno_text(errno));
+    }
+  }
+  ~OutputFile() {
+    if (gz_ == nullptr && plain_ == nullptr) return;
+    if (gz_ != nullptr) gzclose(gz_);
+    if (plain_ != nullptr) std::fclose(plain_);
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  void write(const void* bytes, size_t size) {
+    errno = 0;
+    if (gz_ != nullptr) {
+      // gzwrite takes an unsigned length; callers pass at most a chunk.
+      const int written = gzwrite(gz_, bytes, static_cast<unsigned>(size));
+      if (written <= 0 || static_cast<size_t>(written) != size) fail(path_, "cannot write" + gz_error_text());
+    } else if (std::fwrite(bytes, 1, size, plain_) != size) {
+      fail(path_, "cannot write" + errno_text(errno));
+    }
+  }
+
+  // Closing flushes what is buffered, so a full disk often shows up only here.
+  void close() {
+    errno = 0;
+    if (gz_ != nullptr) {
+      gzFile gz = gz_;
+      gz_ = nullptr;
+      const int status = gzclose(gz);
+      if (status != Z_OK) {
+        const int saved_errno = errno;
+        remove_file();
+        fail(path_, "cannot finish writing" +
+                        (status == Z_ERRNO ? errno_text(saved_errno) : " (zlib error " + std::to_string(status) + ")"));
+      }
+    } else if (plain_ != nullptr) {
+      std::FILE* plain = plain_;
+      plain_ = nullptr;
+      if (std::fclose(plain) != 0) {
+        const int saved_errno = errno;
+        remove_file();
+        fail(path_, "cannot finish writing" + errno_text(saved_errno));
+      }
+    }
+  }
+
+ private:
+  static std::string errno_text(int error) {
+    return error != 0 ? std::string(": ") + std::strerror(error) : std::string();
+  }
+  std::string gz_error_text() const {
+    const int saved_errno = errno;
+    int code = Z_OK;
+    const char* text = gzerror(gz_, &code);
+    if (code == Z_ERRNO) return errno_text(saved_errno);
+    return text != nullptr && *text != '\0' ? std::string(" (zlib: ") + text + ")" : std::string();
+  }
+  void remove_file() const {
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+
+  std::string path_;
+  gzFile gz_ = nullptr;
+  std::FILE* plain_ = nullptr;
+};
+
+}  // namespace
+
+bool nifti_stream_writable(const std::string& path, const Tensor& zyxc) {
+  if (!ends_with(path, ".nii") && !ends_with(path, ".nii.gz")) return false;
+  if (zyxc.rank() != 5 || zyxc.dim(4) < 2) return false;
+  for (size_t axis = 1; axis < 5; ++axis)
+    if (zyxc.dim(axis) > std::numeric_limits<int16_t>::max()) return false;
+  return true;
+}
+
+void write_nifti_vectors_streamed(const std::string& path, const Tensor& zyxc, const Geometry& geometry) {
+  const int64_t z = zyxc.dim(1), y = zyxc.dim(2), x = zyxc.dim(3), channels = zyxc.dim(4);
+  const std::string header = itk_header(path, z, y, x, channels, geometry);
+
+  OutputFile out(path, ends_with(path, ".gz"));  // nifti_image_write compresses by the name alone
+  out.write(header.data(), header.size());
+  // NIfTI's layout is component-planar: all of component 0 (x fastest), then component 1, ...
+  // Values keep the host byte order, as ITK writes them and as the header says.
+  const int64_t voxels = z * y * x;
+  constexpr int64_t kChunkValues = int64_t{1} << 18;  // 1 MiB of float32
+  std::vector<float> chunk(static_cast<size_t>(std::min(voxels, kChunkValues)));
+  const float* const values = zyxc.data();
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t first = 0; first < voxels; first += kChunkValues) {
+      const int64_t count = std::min(kChunkValues, voxels - first);
+      const float* src = values + first * channels + c;
+      for (int64_t i = 0; i < count; ++i) chunk[static_cast<size_t>(i)] = src[i * channels];
+      out.write(chunk.data(), static_cast<size_t>(count) * sizeof(float));
+    }
+  }
+  out.close();
+}
+
+}  // namespace voxconv::volume::detail

@@ -1,0 +1,31 @@
+#pragma once
+// Internal to lib/volume: NIfTI output of multi-component volumes without a full-size copy.
+// ITK 5.2's NiftiImageIO::Write reorders interleaved vector pixels into NIfTI's
+// component-planar layout in a new buffer as large as the image, doubling the peak memory
+// of a run. This writer produces the same file (byte for byte after decompression) and
+// streams the reordered payload through a small buffer instead.
+#include <string>
+
+#include "core/geometry.hpp"
+#include "core/tensor.hpp"
+
+namespace voxconv::volume::detail {
+
+// True when write_nifti_vectors_streamed can write this file exactly as ITK 5.2 would:
+// a lowercase ".nii" or ".nii.gz" name (ITK rejects other spellings, and the ITK path keeps
+// its error), more than one component, and sizes that fit NIfTI-1's 16-bit dim fields.
+bool nifti_stream_writable(const std::string& path, const Tensor& zyxc);
+
+// Writes (1, Z, Y, X, C) float32 as ITK 5.2 writes a C-component vector image to NIfTI-1:
+// the header ITK writes for the same geometry and component count (taken from a 1x1x1
+// image ITK writes beside `path`, or in the temporary folder when that folder is read-only,
+// with only dim[1..3] changed), then each component as a whole volume, x fastest. ".nii.gz" is gzip (zlib's default level, as ITK's znzlib),
+// ".nii" plain. Expects a request write_volume has validated. Throws
+// ErrorKind::volume_write naming `path`; a partly written file is removed.
+void write_nifti_vectors_streamed(const std::string& path, const Tensor& zyxc, const Geometry& geometry);
+
+// write_volume through ITK alone, for every format and component count (defined in
+// volume_itk.cpp): the header source of the writer above, and the reference in tests.
+void write_volume_itk(const std::string& path, const Tensor& zyxc, const Geometry& geometry, bool compress);
+
+}  // namespace voxconv::volume::detail
