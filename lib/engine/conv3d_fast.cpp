@@ -45,8 +45,9 @@ constexpr double kMinOcLaneUse = 0.75;
 
 // Bytes of converted input planes the w family may hold (the ring of run_w_planes).
 constexpr int64_t kWRingBytes = int64_t{48} << 20;
-// Rings larger than a typical L2 have their rows prefetched before use.
-constexpr int64_t kL2Bytes = int64_t{1} << 20;
+// Rings larger than this have their rows prefetched before use (measured: it pays on
+// 31 MB rings, costs on 16 MB ones, where the last-level cache still holds the rows).
+constexpr int64_t kPrefetchRingBytes = int64_t{24} << 20;
 
 // One input row, channels interleaved (W, IC), to planar runs split by W phase:
 // buf[(phase * IC + c) * phase_len + j] = input at W = j * sw + phase - pw, zero outside.
@@ -179,12 +180,10 @@ namespace {
 kernels::OcRowArgs oc_args_for_group(const Conv3dParams& p, int64_t g, const float* packed, const float* bias,
                                      int64_t blocks, int64_t block_width) {
   const int64_t ICG = p.ic / p.groups, OCG = p.oc / p.groups;
-  const int64_t taps = p.kernel[0] * p.kernel[1] * p.kernel[2];
+  const int64_t weight_rows = p.kernel[0] * p.kernel[1] * p.kernel[2] * ICG;
   kernels::OcRowArgs a{};
-  a.in_ic = p.ic;
-  a.ic_offset = g * ICG;
-  a.icg = ICG;
-  a.packed = packed + g * blocks * taps * ICG * block_width;
+  a.packed = packed + g * blocks * weight_rows * block_width;
+  a.weight_rows = weight_rows;
   a.bias = bias + g * blocks * block_width;
   a.blocks = blocks;
   a.valid_last = OCG - (blocks - 1) * block_width;
@@ -205,14 +204,13 @@ void FastConv3d::run_pointwise(const Tensor& src, Tensor& dst, ThreadPool& pool)
   const auto kernel = isa_->oc_row[oc_nv_ - 1];
   pool.parallel_for((positions + chunk - 1) / chunk, [&](int64_t task) {
     const int64_t p0 = task * chunk;
-    const float* row = src.data() + p0 * p_.ic;
     for (int64_t g = 0; g < p_.groups; ++g) {
+      const kernels::OcTap tap{src.data() + p0 * p_.ic + g * (p_.ic / p_.groups), 0};
       kernels::OcRowArgs a = oc_args_for_group(p_, g, packed_.data(), bias_.data(), blocks_, block_width_);
-      a.rows = &row;
-      a.taps_dh = 1;
-      a.kw = 1;
-      a.dw = 1;
-      a.sw = 1;
+      a.taps = &tap;
+      a.tap_count = 1;
+      a.run = p_.ic / p_.groups;
+      a.step = p_.ic;
       a.out = dst.data() + p0 * p_.oc + g * OCG;
       a.ow = std::min(chunk, positions - p0);
       kernel(a);
@@ -233,10 +231,15 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
   const int64_t row_floats = iw_padded * IC;
   const auto kernel = isa_->oc_row[oc_nv_ - 1];
   const float* s = src.data();
+  const int64_t ICG = IC / p_.groups;
+  // With dilation 1 along W and no groups the kw taps of a row are one contiguous run of
+  // kw * IC inputs: one tap per row, a longer inner loop.
+  const bool merge_kw = DW == 1 && p_.groups == 1;
 
   pool.parallel_for(N * OD * OH, [&](int64_t task) {
     thread_local std::vector<float> scratch;
     thread_local std::vector<const float*> rows;
+    thread_local std::vector<kernels::OcTap> taps;
     const int64_t n = task / (OD * OH), od = (task / OH) % OD, oh = task % OH;
     rows.assign(static_cast<size_t>(KD * KH), nullptr);
     if (needs_copy && scratch.size() < static_cast<size_t>(KD * KH * row_floats))
@@ -261,12 +264,22 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
     }
     float* out_row = dst.data() + ((n * OD + od) * OH + oh) * OW * OC;
     for (int64_t g = 0; g < p_.groups; ++g) {
+      // The row's taps in the packed weights' order.
+      taps.clear();
+      for (int64_t t = 0; t < KD * KH; ++t) {
+        const float* row = rows[static_cast<size_t>(t)];
+        if (row == nullptr) continue;
+        if (merge_kw) {
+          taps.push_back({row, t * KW * ICG});
+          continue;
+        }
+        for (int64_t k = 0; k < KW; ++k) taps.push_back({row + k * DW * IC + g * ICG, (t * KW + k) * ICG});
+      }
       kernels::OcRowArgs a = oc_args_for_group(p_, g, packed_.data(), bias_.data(), blocks_, block_width_);
-      a.rows = rows.data();
-      a.taps_dh = KD * KH;
-      a.kw = KW;
-      a.dw = DW;
-      a.sw = SW;
+      a.taps = taps.data();
+      a.tap_count = static_cast<int64_t>(taps.size());
+      a.run = merge_kw ? KW * ICG : ICG;
+      a.step = SW * IC;
       a.out = out_row + g * OCG;
       a.ow = OW;
       a.prefetch_out = true;
@@ -298,7 +311,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
   if (tuning_.w_band_rows <= 0)
     while (band_rows > 1 && ring_bytes(band_rows) > kWRingBytes) band_rows = (band_rows + 1) / 2;
   std::vector<float> ring(static_cast<size_t>(span * window_rows(band_rows) * row_floats));
-  const bool prefetch_rows = ring_bytes(band_rows) > kL2Bytes;
+  const bool prefetch_rows = ring_bytes(band_rows) > kPrefetchRingBytes;
   const ConvertRow convert = planar_row_converter(IC);
   const int64_t chunks = (OCG + isa_->max_oc_block - 1) / isa_->max_oc_block;
   std::vector<int64_t> slot_plane(static_cast<size_t>(span));

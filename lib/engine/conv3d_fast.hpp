@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/aligned_allocator.hpp"
 #include "core/tensor.hpp"
 #include "engine/conv3d_params.hpp"
 
@@ -63,8 +64,8 @@ class FastConv3d {
   int oc_nv_ = 0;               // oc family: vectors per block
   int64_t blocks_ = 0;          // oc family: output-channel blocks per group
   int64_t block_width_ = 0;     // oc family: columns per block
-  std::vector<float> packed_;   // oc family: [g][block][tap][icg][block_width]; w family: [g][tap][icg][ocg]
-  std::vector<float> bias_;     // oc family: [g][block][block_width]; w family: [oc]
+  AlignedVector<float> packed_;  // oc family: [g][block][tap][icg][block_width]; w family: [g][tap][icg][ocg]
+  AlignedVector<float> bias_;    // oc family: [g][block][block_width]; w family: [oc]
 };
 
 }  // namespace voxconv::engine

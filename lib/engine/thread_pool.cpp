@@ -2,6 +2,26 @@
 
 namespace voxconv::engine {
 
+namespace {
+
+// Engines call parallel_for in quick succession (the w family twice per output plane);
+// a condition-variable wake-up costs tens of microseconds, so waiters first spin this
+// many rounds (a few tens of microseconds) before they block.
+constexpr int kSpinRounds = 20000;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+template <typename Ready>
+void spin_until(Ready ready) {
+  for (int i = 0; i < kSpinRounds && !ready(); ++i) cpu_relax();
+}
+
+}  // namespace
+
 ThreadPool::ThreadPool(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
@@ -41,6 +61,7 @@ void ThreadPool::drain() {
 void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
+    spin_until([&] { return stop_.load() || generation_.load() != seen; });
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
@@ -69,6 +90,7 @@ void ThreadPool::parallel_for(int64_t count, const std::function<void(int64_t)>&
   wake_.notify_all();
   drain();
   std::exception_ptr error;
+  spin_until([&] { return finished_.load() == count; });
   {
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [&] { return finished_ == count_; });

@@ -2,6 +2,7 @@
 // A fixed set of worker threads that run index-addressed tasks. The pool only decides
 // which thread runs which task: callers make each task own its outputs, which keeps
 // results identical for any thread count.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -37,9 +38,10 @@ class ThreadPool {
   const std::function<void(int64_t)>* task_ = nullptr;
   int64_t count_ = 0;
   int64_t next_ = 0;
-  int64_t finished_ = 0;
-  uint64_t generation_ = 0;
-  bool stop_ = false;
+  // Written under mutex_, also read without it while spinning.
+  std::atomic<int64_t> finished_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
   std::exception_ptr error_;
 };
 

@@ -6,16 +6,23 @@
 
 namespace voxconv::engine::kernels {
 
+// One run of inputs that meets one run of packed weights: `run` consecutive floats at x
+// (output position 0; position p adds p * step) times weights rows w_row .. w_row + run.
+struct OcTap {
+  const float* x;
+  int64_t w_row;
+};
+
 // One output row (n, od, oh) of one group, computed by the output-channel-vectorized
-// family: out[ow][oc] for all ow, for output channels [oc_begin, oc_begin + count).
+// family: out[ow][oc] for all ow. Taps that fall in the zero padding are left out of
+// `taps`; the sum runs over taps in order, then over each tap's run.
 struct OcRowArgs {
-  const float* const* rows;  // KD*KH input rows (W-padded, channels interleaved, stride in_ic); nullptr = all zero
-  int64_t taps_dh;           // KD*KH
-  int64_t kw, dw, sw;        // kernel width, dilation and stride along W
-  int64_t in_ic;             // floats between consecutive W positions of a row (all channels)
-  int64_t ic_offset;         // first input channel of the group
-  int64_t icg;               // channels in the group
-  const float* packed;       // [block][tap = (kd,kh,kw)][icg][VW*nv], zero-padded columns
+  const OcTap* taps;
+  int64_t tap_count;
+  int64_t run;               // floats per tap: icg, or kw * icg when a row's taps are contiguous
+  int64_t step;              // floats between consecutive output positions in the input (sw * in_ic)
+  const float* packed;       // [block][weight row = ((kd,kh,kw), c)][VW*nv], zero-padded columns
+  int64_t weight_rows;       // rows per block (KD*KH*KW*icg)
   const float* bias;         // [block][VW*nv] (zeros when the layer has no bias)
   int64_t blocks;            // output-channel blocks of VW*nv columns (nv: the kernel's)
   int64_t valid_last;        // valid columns in the last block

@@ -53,15 +53,10 @@ __attribute__((noinline)) void store_partial_block(const vec (&acc)[MR][NV], flo
 template <int MR, int NV>
 void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
   constexpr int NB = NV * kVW;
-  const int64_t icg = a.icg, kw = a.kw;
-  const int64_t step = a.sw * a.in_ic;
-  const float* wblock = a.packed + block * a.taps_dh * kw * icg * NB;
+  const int64_t step = a.step, run = a.run;
+  const float* wblock = a.packed + block * a.weight_rows * NB;
   const float* bias = a.bias + block * NB;
   const int64_t valid = block == a.blocks - 1 ? a.valid_last : NB;
-  // With dilation 1 along W and no groups, the taps kw and channels c of one row are one
-  // contiguous run of kw * icg inputs (and weights): one longer loop instead of kw short ones.
-  const bool merge_kw = a.dw == 1 && icg == a.in_ic;
-  const int64_t k_count = merge_kw ? 1 : kw, c_count = merge_kw ? kw * icg : icg;
   for (int64_t tile = 0; tile < tiles; ++tile, ow0 += MR) {
     // Outputs are written once and usually not in cache: start fetching the lines of the
     // tile after next, so that its stores do not wait for memory.
@@ -79,22 +74,18 @@ void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
       #pragma GCC unroll 32
       for (int m = 0; m < MR; ++m) acc[m][v] = b;
     }
-    for (int64_t t = 0; t < a.taps_dh; ++t) {
-      const float* row = a.rows[t];
-      if (row == nullptr) continue;
-      for (int64_t k = 0; k < k_count; ++k) {
-        const float* x = row + (ow0 * a.sw + k * a.dw) * a.in_ic + a.ic_offset;
-        const float* w = wblock + (t * kw + k) * icg * NB;
-        for (int64_t c = 0; c < c_count; ++c) {
-          vec wv[NV];
+    for (int64_t j = 0; j < a.tap_count; ++j) {
+      const float* x = a.taps[j].x + ow0 * step;
+      const float* w = wblock + a.taps[j].w_row * NB;
+      for (int64_t c = 0; c < run; ++c) {
+        vec wv[NV];
+        #pragma GCC unroll 32
+        for (int v = 0; v < NV; ++v) wv[v] = load(w + c * NB + v * kVW);
+        #pragma GCC unroll 32
+        for (int m = 0; m < MR; ++m) {
+          const vec xb = splat(x[m * step + c]);
           #pragma GCC unroll 32
-          for (int v = 0; v < NV; ++v) wv[v] = load(w + c * NB + v * kVW);
-          #pragma GCC unroll 32
-          for (int m = 0; m < MR; ++m) {
-            const vec xb = splat(x[m * step + c]);
-            #pragma GCC unroll 32
-            for (int v = 0; v < NV; ++v) acc[m][v] += xb * wv[v];
-          }
+          for (int v = 0; v < NV; ++v) acc[m][v] += xb * wv[v];
         }
       }
     }
@@ -116,26 +107,30 @@ void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
   }
 }
 
+// Calls oc_tiles<size> for a run-time size in [1, MR].
 template <int NV, int MR>
-void oc_tail(const OcRowArgs& a, int64_t ow0, int64_t block, int64_t count) {
+void oc_tiles_of_size(const OcRowArgs& a, int64_t size, int64_t ow0, int64_t tiles, int64_t block) {
   if constexpr (MR > 0) {
-    if (count == MR) return oc_tiles<MR, NV>(a, ow0, 1, block);
-    oc_tail<NV, MR - 1>(a, ow0, block, count);
+    if (size == MR) return oc_tiles<MR, NV>(a, ow0, tiles, block);
+    oc_tiles_of_size<NV, MR - 1>(a, size, ow0, tiles, block);
   }
 }
 
 // Output positions per tile for NV vectors of output channels: as many accumulators as
-// the register file holds beside the weights and the broadcast, and 12 at most: each
-// tile row needs a general register for its input offset.
-constexpr int oc_mr(int nv) { return VOXCONV_ACC / nv < 12 ? VOXCONV_ACC / nv : 12; }
+// the register file holds beside the weights and the broadcast, 13 at most (each tile
+// row needs a general register for its input offset; more spill them).
+constexpr int oc_mr(int nv) { return VOXCONV_ACC / nv < 13 ? VOXCONV_ACC / nv : 13; }
 
 template <int NV>
 void oc_row_nv(const OcRowArgs& a) {
+  // The fewest tiles that cover the row, of nearly equal sizes: a short tail tile would
+  // run at FMA latency rather than throughput (e.g. 40 = 4 x 10, not 3 x 13 + 1).
   constexpr int MR = oc_mr(NV);
-  const int64_t full = a.ow / MR;
+  const int64_t tiles = (a.ow + MR - 1) / MR;
+  const int64_t small = a.ow / tiles, large_count = a.ow % tiles;
   for (int64_t block = 0; block < a.blocks; ++block) {
-    oc_tiles<MR, NV>(a, 0, full, block);
-    if (full * MR < a.ow) oc_tail<NV, MR - 1>(a, full * MR, block, a.ow - full * MR);
+    if (large_count > 0) oc_tiles_of_size<NV, MR>(a, small + 1, 0, large_count, block);
+    oc_tiles_of_size<NV, MR>(a, small, large_count * (small + 1), tiles - large_count, block);
   }
 }
 
