@@ -25,6 +25,7 @@ namespace voxconv::volume {
 namespace {
 
 using voxconv::testing::expect_error;
+using voxconv::testing::rotated_geometry;
 using voxconv::testing::TempDir;
 
 Tensor noise(int64_t z, int64_t y, int64_t x, int64_t c, unsigned seed) {
@@ -35,23 +36,6 @@ Tensor noise(int64_t z, int64_t y, int64_t x, int64_t c, unsigned seed) {
   return t;
 }
 
-// Rz(a) * Rx(b), optionally with the third column negated (NIfTI's qfac = -1), and spacing
-// and origin far from the defaults.
-Geometry rotated_geometry(double a_degrees, double b_degrees, bool reflected) {
-  const double a = a_degrees * M_PI / 180.0, b = b_degrees * M_PI / 180.0;
-  const double rz[3][3] = {{std::cos(a), -std::sin(a), 0}, {std::sin(a), std::cos(a), 0}, {0, 0, 1}};
-  const double rx[3][3] = {{1, 0, 0}, {0, std::cos(b), -std::sin(b)}, {0, std::sin(b), std::cos(b)}};
-  Geometry g;
-  for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < 3; ++c) {
-      double s = 0;
-      for (int k = 0; k < 3; ++k) s += rz[r][k] * rx[k][c];
-      g.direction[static_cast<size_t>(r * 3 + c)] = (reflected && c == 2) ? -s : s;
-    }
-  g.spacing = {0.7, 1.3, 2.9};
-  g.origin = {-110.5, 33.25, 7.125};
-  return g;
-}
 
 // The file's bytes after gzip decompression (zlib reads a plain file as it is).
 std::string decompressed(const std::string& path) {

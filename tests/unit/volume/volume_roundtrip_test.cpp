@@ -19,6 +19,7 @@ namespace voxconv::volume {
 namespace {
 
 using voxconv::testing::expect_error;
+using voxconv::testing::rotated_geometry;
 using voxconv::testing::TempDir;
 
 Tensor noise(int64_t z, int64_t y, int64_t x, int64_t c, unsigned seed = 7) {
@@ -29,23 +30,6 @@ Tensor noise(int64_t z, int64_t y, int64_t x, int64_t c, unsigned seed = 7) {
   return t;
 }
 
-// A proper rotation (Rz(30 deg) * Rx(20 deg)) and, for the qfac = -1 path of NIfTI, the
-// same with the third column negated.
-Geometry rotated_geometry(bool reflected) {
-  const double a = 30.0 * M_PI / 180.0, b = 20.0 * M_PI / 180.0;
-  const double rz[3][3] = {{std::cos(a), -std::sin(a), 0}, {std::sin(a), std::cos(a), 0}, {0, 0, 1}};
-  const double rx[3][3] = {{1, 0, 0}, {0, std::cos(b), -std::sin(b)}, {0, std::sin(b), std::cos(b)}};
-  Geometry g;
-  for (int r = 0; r < 3; ++r)
-    for (int c = 0; c < 3; ++c) {
-      double s = 0;
-      for (int k = 0; k < 3; ++k) s += rz[r][k] * rx[k][c];
-      g.direction[static_cast<size_t>(r * 3 + c)] = (reflected && c == 2) ? -s : s;
-    }
-  g.spacing = {0.7, 1.3, 2.1};
-  g.origin = {-10.5, 3.25, 7.0};
-  return g;
-}
 
 void expect_geometry_near(const Geometry& a, const Geometry& b, double tolerance) {
   for (size_t i = 0; i < 3; ++i) {
@@ -77,7 +61,7 @@ TEST_P(VolumeRoundTrip, SameValuesChannelsAndGeometry) {
   TempDir dir;
   const std::string path = dir.file("out" + r.extension);
   const Tensor data = noise(4, 5, 6, r.channels);
-  const Geometry geometry = rotated_geometry(r.reflected);
+  const Geometry geometry = rotated_geometry(30.0, 20.0, r.reflected, {0.7, 1.3, 2.1}, {-10.5, 3.25, 7.0});
   write_volume(path, data, geometry, r.compress);
   const Volume back = read_volume(path);
   EXPECT_EQ(back.data.dims(), data.dims());

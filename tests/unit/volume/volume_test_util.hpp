@@ -2,6 +2,8 @@
 // Helpers shared by the lib/volume tests: a scratch directory and error expectations.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -9,8 +11,29 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/geometry.hpp"
 
 namespace voxconv::testing {
+
+// Rz(a) * Rx(b), optionally with the third column negated (NIfTI's qfac = -1), with the
+// given spacing and origin: a geometry far from the defaults.
+inline Geometry rotated_geometry(double a_degrees, double b_degrees, bool reflected,
+                                 std::array<double, 3> spacing = {0.7, 1.3, 2.9},
+                                 std::array<double, 3> origin = {-110.5, 33.25, 7.125}) {
+  const double a = a_degrees * M_PI / 180.0, b = b_degrees * M_PI / 180.0;
+  const double rz[3][3] = {{std::cos(a), -std::sin(a), 0}, {std::sin(a), std::cos(a), 0}, {0, 0, 1}};
+  const double rx[3][3] = {{1, 0, 0}, {0, std::cos(b), -std::sin(b)}, {0, std::sin(b), std::cos(b)}};
+  Geometry g;
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 3; ++c) {
+      double s = 0;
+      for (int k = 0; k < 3; ++k) s += rz[r][k] * rx[k][c];
+      g.direction[static_cast<size_t>(r * 3 + c)] = (reflected && c == 2) ? -s : s;
+    }
+  g.spacing = spacing;
+  g.origin = origin;
+  return g;
+}
 
 // A fresh directory under the system temp dir, removed with everything in it.
 class TempDir {
