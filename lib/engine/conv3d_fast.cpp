@@ -93,14 +93,7 @@ ConvertRow planar_row_converter(int64_t ic) { return convert_for(ic, std::make_i
 FastConv3d::FastConv3d(const Conv3dParams& params, const Tensor& kernel, const Tensor& bias,
                        const kernels::KernelTable* isa, FastConv3dTuning tuning)
     : p_(params), isa_(isa ? isa : &best_kernel_table()), tuning_(tuning) {
-  p_.validate();
-  const auto kd = p_.kernel_dims();
-  if (kernel.dims() != Dims(kd.begin(), kd.end()))
-    throw Error(ErrorKind::shape, "kernel has shape " + dims_to_string(kernel.dims()) + " but the layer needs " +
-                                      dims_to_string(Dims(kd.begin(), kd.end())));
-  if (p_.use_bias && bias.dims() != Dims{p_.oc})
-    throw Error(ErrorKind::shape, "bias has shape " + dims_to_string(bias.dims()) + " but the layer needs (" +
-                                      std::to_string(p_.oc) + ",)");
+  check_conv_weights(p_, kernel, bias);
   if (tuning_.oc_nv < 0 || tuning_.oc_nv > kernels::kMaxOcNv)
     throw Error(ErrorKind::internal, "FastConv3dTuning::oc_nv must be 0..4");
   const int64_t G = p_.groups, ICG = p_.ic / G, OCG = p_.oc / G, OC = p_.oc;

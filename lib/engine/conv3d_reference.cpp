@@ -8,12 +8,16 @@
 namespace voxconv::engine {
 
 void check_conv_operands(const Conv3dParams& p, const Tensor& src, const Tensor& kernel, const Tensor& bias) {
-  p.validate();
+  check_conv_weights(p, kernel, bias);
   if (src.rank() != 5)
     throw Error(ErrorKind::shape, "input array has shape " + dims_to_string(src.dims()) + ": expected 5 dimensions (N, D, H, W, C)");
   if (src.dim(4) != p.ic)
     throw Error(ErrorKind::shape, "input has " + std::to_string(src.dim(4)) + " channels but the layer expects " +
                                       std::to_string(p.ic));
+}
+
+void check_conv_weights(const Conv3dParams& p, const Tensor& kernel, const Tensor& bias) {
+  p.validate();
   const auto kd = p.kernel_dims();
   const Dims want(kd.begin(), kd.end());
   if (kernel.dims() != want)

@@ -17,5 +17,7 @@ Tensor conv3d_reference(const Conv3dParams& p, const Tensor& src, const Tensor& 
 
 // Throws ErrorKind::shape when src/kernel/bias do not fit p.
 void check_conv_operands(const Conv3dParams& p, const Tensor& src, const Tensor& kernel, const Tensor& bias);
+// The same for kernel and bias alone (engines that pack weights before seeing an input).
+void check_conv_weights(const Conv3dParams& p, const Tensor& kernel, const Tensor& bias);
 
 }  // namespace voxconv::engine

@@ -185,23 +185,7 @@ void File::fail(const std::string& what) const {
   throw Error(ErrorKind::weights, path_ + ": " + what + (detail.empty() ? "" : ": " + detail));
 }
 
-std::string File::first_non_hard_component(const std::string& object_path) const {
-  std::string prefix;
-  for (const std::string& part : split_path(object_path)) {
-    prefix += "/" + part;
-    const htri_t exists = H5Lexists(file_.get(), prefix.c_str(), H5P_DEFAULT);
-    if (exists <= 0) {
-      H5Eclear2(H5E_DEFAULT);
-      return "";
-    }
-    H5L_info_t info;
-    if (H5Lget_info(file_.get(), prefix.c_str(), &info, H5P_DEFAULT) < 0) fail("cannot read link " + prefix);
-    if (info.type != H5L_TYPE_HARD) return prefix;
-  }
-  return "";
-}
-
-LinkKind File::link_kind(const std::string& object_path) const {
+std::optional<File::LinkStop> File::first_non_hard_link(const std::string& object_path) const {
   std::string prefix;
   for (const std::string& part : split_path(object_path)) {
     prefix += "/" + part;
@@ -209,14 +193,24 @@ LinkKind File::link_kind(const std::string& object_path) const {
     const htri_t exists = H5Lexists(file_.get(), prefix.c_str(), H5P_DEFAULT);
     if (exists <= 0) {
       H5Eclear2(H5E_DEFAULT);
-      return LinkKind::missing;
+      return LinkStop{prefix, LinkKind::missing};
     }
     H5L_info_t info;
     if (H5Lget_info(file_.get(), prefix.c_str(), &info, H5P_DEFAULT) < 0) fail("cannot read link " + prefix);
-    if (info.type == H5L_TYPE_SOFT) return LinkKind::soft_link;
-    if (info.type == H5L_TYPE_EXTERNAL) return LinkKind::external_link;
-    if (info.type != H5L_TYPE_HARD) return LinkKind::user_link;
+    if (info.type == H5L_TYPE_SOFT) return LinkStop{prefix, LinkKind::soft_link};
+    if (info.type == H5L_TYPE_EXTERNAL) return LinkStop{prefix, LinkKind::external_link};
+    if (info.type != H5L_TYPE_HARD) return LinkStop{prefix, LinkKind::user_link};
   }
+  return std::nullopt;
+}
+
+std::string File::first_non_hard_component(const std::string& object_path) const {
+  const auto stop = first_non_hard_link(object_path);
+  return stop && stop->kind != LinkKind::missing ? stop->prefix : "";
+}
+
+LinkKind File::link_kind(const std::string& object_path) const {
+  if (const auto stop = first_non_hard_link(object_path)) return stop->kind;
   // Every component is a hard link, so opening cannot leave the file.
   Handle object(H5Oopen(file_.get(), object_path.empty() ? "/" : object_path.c_str(), H5P_DEFAULT), H5Oclose);
   if (!object.valid()) fail("cannot open " + object_path);
@@ -228,10 +222,10 @@ LinkKind File::link_kind(const std::string& object_path) const {
 }
 
 Handle File::open_object(const std::string& object_path) const {
-  const LinkKind kind = link_kind(object_path);
-  if (kind == LinkKind::missing) fail(object_path + " does not exist");
-  if (kind == LinkKind::soft_link || kind == LinkKind::external_link || kind == LinkKind::user_link)
-    fail(first_non_hard_component(object_path) + " is " + to_string(kind) + ": only hard links are accepted");
+  if (const auto stop = first_non_hard_link(object_path)) {
+    if (stop->kind == LinkKind::missing) fail(object_path + " does not exist");
+    fail(stop->prefix + " is " + to_string(stop->kind) + ": only hard links are accepted");
+  }
   Handle object(H5Oopen(file_.get(), object_path.c_str(), H5P_DEFAULT), H5Oclose);
   if (!object.valid()) fail("cannot open " + object_path);
   return object;

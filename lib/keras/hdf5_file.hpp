@@ -94,6 +94,13 @@ class File {
  private:
   File(std::string path, Handle file) : path_(std::move(path)), file_(std::move(file)) {}
   Handle open_object(const std::string& object_path) const;  // group or dataset, hard links only
+  // Walks object_path from the root, link by link: the first component that is missing
+  // or not a hard link, and its kind; nullopt when every component is a hard link.
+  struct LinkStop {
+    std::string prefix;
+    LinkKind kind;
+  };
+  std::optional<LinkStop> first_non_hard_link(const std::string& object_path) const;
   std::string describe_type(hid_t type) const;
 
   std::string path_;
