@@ -1,0 +1,33 @@
+// `voxconv info`: flags -> pipeline::summarize_layer -> text or JSON on stdout.
+#include <iostream>
+#include <memory>
+
+#include "command.hpp"
+#include "pipeline/layer_summary.hpp"
+
+namespace voxconv::app {
+
+Command add_info_command(CLI::App& app, const GlobalFlags&) {
+  struct State {
+    pipeline::SummaryOptions info;
+    std::string shape, keras;
+    bool json = false;
+  };
+  auto s = std::make_shared<State>();
+  CLI::App* cmd = app.add_subcommand("info", "Summarize a Conv3D layer: shapes, parameters, FLOPs, weights");
+  cmd->add_option("--config", s->info.source.config_path, "Layer config JSON")->required();
+  cmd->add_option("--weights", s->info.source.weights_path, "HDF5 weights");
+  cmd->add_option("--layer", s->info.source.layer, "Layer name in the weights file");
+  cmd->add_option("--input-shape", s->shape, "Input D,H,W,C");
+  cmd->add_option("--keras", s->keras, "Keras version rules (2 or 3)");
+  cmd->add_flag("--json", s->json, "Print JSON");
+  return {cmd, [s]() {
+            s->info.source.forced_version = parse_keras_flag(s->keras);
+            if (!s->shape.empty()) s->info.input_shape = pipeline::parse_input_shape(s->shape);
+            const auto summary = pipeline::summarize_layer(s->info);
+            std::cout << (s->json ? summary.json + "\n" : summary.text);
+            return kExitOk;
+          }};
+}
+
+}  // namespace voxconv::app

@@ -1,0 +1,45 @@
+// `voxconv run`: flags -> pipeline::run_layer -> a line per written file.
+#include <iostream>
+#include <memory>
+
+#include "command.hpp"
+#include "core/tensor.hpp"
+#include "pipeline/apply_layer.hpp"
+
+namespace voxconv::app {
+
+Command add_run_command(CLI::App& app, const GlobalFlags& flags) {
+  struct State {
+    pipeline::RunOptions run;
+    std::string axes = "zyx", keras, engine = "fast";
+  };
+  auto s = std::make_shared<State>();
+  CLI::App* cmd = app.add_subcommand("run", "Run a Conv3D layer on a volume or a .npy array");
+  cmd->add_option("--config", s->run.config_path, "Layer config JSON (get_config(), serialized layer or model config)")->required();
+  cmd->add_option("--weights", s->run.weights_path, "HDF5 weights (Keras 2 model/save_weights, Keras 3 .weights.h5, plain)")->required();
+  cmd->add_option("--layer", s->run.layer, "Layer name in the weights file (needed when it holds several Conv3D)");
+  cmd->add_option("--input", s->run.inputs, "Input volume(s), stacked as channels in order, or one .npy")->required();
+  cmd->add_option("--output", s->run.output, "Output volume or .npy")->required();
+  cmd->add_option("--threads", s->run.threads, "Threads (0 = all cores)");
+  cmd->add_option("--axes", s->axes, "Keras (dim1, dim2, dim3) = ITK (z,y,x) [zyx] or (x,y,z) [xyz]");
+  cmd->add_flag("--split-channels", s->run.split_channels, "One volume per filter: STEM_000.EXT, ...");
+  cmd->add_flag("--force", s->run.force, "Replace existing outputs");
+  cmd->add_flag("--compress", s->run.compress, "Compress NRRD/MetaImage outputs (.nii.gz is always compressed)");
+  cmd->add_option("--keras", s->keras, "Keras version rules to follow (2 or 3); default: detected");
+  cmd->add_option("--engine", s->engine, "fast (default) or reference (the simple oracle)")
+      ->check(CLI::IsMember({"fast", "reference"}));
+  return {cmd, [s, &flags]() {
+            s->run.axes = pipeline::parse_axis_order(s->axes);
+            s->run.keras_version = parse_keras_flag(s->keras);
+            s->run.reference_engine = s->engine == "reference";
+            const auto result = pipeline::run_layer(s->run);
+            if (!flags.quiet) {
+              for (const auto& path : result.outputs) std::cout << "wrote " << path << "\n";
+              std::cout << "output shape " << dims_to_string(result.output_shape) << ", computed in "
+                        << result.compute_seconds << " s\n";
+            }
+            return kExitOk;
+          }};
+}
+
+}  // namespace voxconv::app
