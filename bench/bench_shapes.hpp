@@ -1,5 +1,6 @@
 #pragma once
-// The benchmark shapes of issue 3 (a..j): float32, batch 1, 'same' padding.
+// The benchmark shapes of issue 3 (a..j): float32, batch 1, 'same' padding. They live in
+// bench/shapes.json, which bench/run_cli_timing.py reads too.
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@ struct BenchShape {
   engine::Conv3dParams params;
 };
 
+// Reads bench/shapes.json once (path compiled in); throws std::runtime_error when unreadable.
 const std::vector<BenchShape>& issue_shapes();
 
 }  // namespace voxconv::bench

@@ -4,9 +4,8 @@
 // output into the README's table with the voxconv/oneDNN ratio.
 #include <benchmark/benchmark.h>
 
-#include <random>
-
 #include "bench_shapes.hpp"
+#include "core/random_tensor.hpp"
 #include "engine/conv3d_fast.hpp"
 #include "engine/thread_pool.hpp"
 #ifdef VOXCONV_BENCH_ONEDNN
@@ -16,14 +15,6 @@
 namespace voxconv::bench {
 namespace {
 
-Tensor random_tensor(const Dims& dims, uint32_t seed) {
-  Tensor t(dims);
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  for (float& v : t.values()) v = normal(rng);
-  return t;
-}
-
 double shape_flops(const BenchShape& s) {
   const auto plan = engine::plan_shape(s.params, {s.size, s.size, s.size});
   return engine::conv_flops(s.params, 1, plan.out_spatial());
@@ -31,9 +22,9 @@ double shape_flops(const BenchShape& s) {
 
 void bm_voxconv(benchmark::State& state, const BenchShape& s, int threads) {
   const auto kd = s.params.kernel_dims();
-  const Tensor src = random_tensor({1, s.size, s.size, s.size, s.params.ic}, 1);
-  const Tensor w = random_tensor(Dims(kd.begin(), kd.end()), 2);
-  const Tensor b = random_tensor({s.params.oc}, 3);
+  const Tensor src = random_uniform_tensor({1, s.size, s.size, s.size, s.params.ic}, 1);
+  const Tensor w = random_uniform_tensor(Dims(kd.begin(), kd.end()), 2);
+  const Tensor b = random_uniform_tensor({s.params.oc}, 3);
   const engine::FastConv3d conv(s.params, w, b);
   Tensor dst(conv.output_dims(src.dims()));
   engine::ThreadPool pool(threads);

@@ -15,13 +15,9 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# name: (IC, size, OC, kernel, stride, dilation), 'same' padding: the shapes of bench/bench_shapes.cpp.
-SHAPES = {
-    "a": (1, 128, 16, 3, 1, 1), "b": (16, 64, 32, 3, 1, 1), "c": (32, 64, 32, 3, 1, 1),
-    "d": (64, 32, 64, 3, 1, 1), "e": (32, 64, 64, 3, 2, 1), "f": (32, 64, 32, 3, 1, 2),
-    "g": (32, 64, 32, 1, 1, 1), "h": (4, 96, 8, 5, 1, 1), "i": (5, 256, 5, 3, 1, 4),
-    "j": (11, 256, 11, 3, 1, 4),
-}
+# The shapes (a..j), 'same' padding, shared with the C++ benchmark.
+with open(os.path.join(ROOT, "bench", "shapes.json")) as f:
+    SHAPES = {s["name"]: (s["ic"], s["size"], s["oc"], s["kernel"], s["stride"], s["dilation"]) for s in json.load(f)}
 
 
 def layer_config(oc, k, s, d):

@@ -6,9 +6,9 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
 
 #include "core/error.hpp"
+#include "core/random_tensor.hpp"
 #include "engine/conv3d_fast.hpp"
 #include "engine/conv3d_reference.hpp"
 #include "engine/thread_pool.hpp"
@@ -16,14 +16,6 @@
 namespace voxconv::pipeline {
 
 namespace {
-
-Tensor random_tensor(const Dims& dims, uint32_t seed) {
-  Tensor t(dims);
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  for (float& v : t.values()) v = uniform(rng);
-  return t;
-}
 
 double peak_rss_mb() {
   rusage usage{};
@@ -53,9 +45,9 @@ BenchResult bench_layer(const BenchOptions& options) {
   checked_element_count(dst_dims, "output of --input-shape");
 
   const auto kd = params.kernel_dims();
-  const Tensor kernel = layer.weights ? layer.weights->kernel : random_tensor(Dims(kd.begin(), kd.end()), 1);
-  const Tensor bias = layer.weights ? layer.weights->bias : (params.use_bias ? random_tensor({params.oc}, 2) : Tensor());
-  const Tensor src = random_tensor(src_dims, 3);
+  const Tensor kernel = layer.weights ? layer.weights->kernel : random_uniform_tensor(Dims(kd.begin(), kd.end()), 1);
+  const Tensor bias = layer.weights ? layer.weights->bias : (params.use_bias ? random_uniform_tensor({params.oc}, 2) : Tensor());
+  const Tensor src = random_uniform_tensor(src_dims, 3);
   Tensor dst(dst_dims);
 
   engine::ThreadPool pool(options.threads);
