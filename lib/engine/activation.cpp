@@ -87,30 +87,35 @@ void softmax_row(float* row, int64_t count, int64_t stride, bool log_form) {
 }
 }  // namespace
 
-void apply_activation(const ActivationSpec& spec, Tensor& t, ThreadPool& pool) {
-  if (spec.kind == Activation::linear || t.size() == 0) return;
-  if (t.rank() != 5) throw Error(ErrorKind::internal, "apply_activation: expected a rank-5 NDHWC tensor");
-  float* data = t.data();
+void apply_activation_lines(const ActivationSpec& spec, float* data, int64_t lines, int64_t w, int64_t c) noexcept {
+  if (spec.kind == Activation::linear) return;
   if (is_elementwise(spec.kind)) {
-    constexpr int64_t kChunk = 1 << 16;
-    const int64_t n = t.size();
-    pool.parallel_for((n + kChunk - 1) / kChunk, [&](int64_t task) {
-      const int64_t end = std::min(n, (task + 1) * kChunk);
-      for (int64_t i = task * kChunk; i < end; ++i)
-        data[i] = static_cast<float>(apply_activation(spec.kind, static_cast<double>(data[i])));
-    });
+    const int64_t n = lines * w * c;
+    for (int64_t i = 0; i < n; ++i) data[i] = static_cast<float>(apply_activation(spec.kind, static_cast<double>(data[i])));
     return;
   }
   const bool log_form = spec.kind == Activation::log_softmax;
-  const int64_t c = t.dim(4), w = t.dim(3);
-  const int64_t rows_nd_h = t.dim(0) * t.dim(1) * t.dim(2);  // one task per (n, d, h) line
-  pool.parallel_for(rows_nd_h, [&](int64_t line) {
+  for (int64_t line = 0; line < lines; ++line) {
     float* base = data + line * w * c;
     if (spec.axis == SoftmaxAxis::channels) {
       for (int64_t x = 0; x < w; ++x) softmax_row(base + x * c, c, 1, log_form);
     } else {
       for (int64_t ch = 0; ch < c; ++ch) softmax_row(base + ch, w, c, log_form);
     }
+  }
+}
+
+void apply_activation(const ActivationSpec& spec, Tensor& t, ThreadPool& pool) {
+  if (spec.kind == Activation::linear || t.size() == 0) return;
+  if (t.rank() != 5) throw Error(ErrorKind::internal, "apply_activation: expected a rank-5 NDHWC tensor");
+  const int64_t c = t.dim(4), w = t.dim(3);
+  const int64_t lines = t.dim(0) * t.dim(1) * t.dim(2);
+  // Tasks of whole (n, d, h) lines, about 64K values each: each value written by one task.
+  const int64_t lines_per_task = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, w * c));
+  float* data = t.data();
+  pool.parallel_for((lines + lines_per_task - 1) / lines_per_task, [&](int64_t task) {
+    const int64_t first = task * lines_per_task;
+    apply_activation_lines(spec, data + first * w * c, std::min(lines_per_task, lines - first), w, c);
   });
 }
 

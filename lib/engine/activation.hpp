@@ -44,6 +44,12 @@ bool is_elementwise(Activation a) noexcept;
 // Element-wise activation on one value, computed in double.
 double apply_activation(Activation a, double x) noexcept;
 
+// Applies the activation in place to `lines` consecutive NDHWC output lines of `w` voxels
+// by `c` channels: what one engine task has just written, while it is still in cache.
+// Element-wise activations and softmax over channels also accept any run of whole voxels
+// as one line; softmax over width needs whole lines.
+void apply_activation_lines(const ActivationSpec& spec, float* data, int64_t lines, int64_t w, int64_t c) noexcept;
+
 // Applies the activation in place to an NDHWC tensor (rank 5). Deterministic for any
 // thread count: each element (or each softmax row) is written by one task.
 class ThreadPool;

@@ -169,7 +169,18 @@ void FastConv3d::run(const Tensor& src, Tensor& dst, ThreadPool& pool) const {
   if (!oc_family_) run_w_planes(src, dst, plan, pool);
   else if (is_flat_pointwise()) run_pointwise(src, dst, pool);
   else run_oc_rows(src, dst, plan, pool);
-  if (p_.activation.kind != Activation::relu) apply_activation(p_.activation, dst, pool);
+  // Other paths apply the activation to each row as they finish it; a width softmax needs
+  // whole rows, which pointwise tasks do not hold.
+  if (is_flat_pointwise() && oc_family_ && !fused_on_voxel_runs()) apply_activation(p_.activation, dst, pool);
+}
+
+bool FastConv3d::fused_on_voxel_runs() const {
+  return is_elementwise(p_.activation.kind) || p_.activation.axis == SoftmaxAxis::channels;
+}
+
+void FastConv3d::finish_lines(float* out, int64_t lines, int64_t w) const {
+  // relu is already applied by the kernels' store.
+  if (p_.activation.kind != Activation::relu) apply_activation_lines(p_.activation, out, lines, w, p_.oc);
 }
 
 namespace {
@@ -213,6 +224,7 @@ void FastConv3d::run_pointwise(const Tensor& src, Tensor& dst, ThreadPool& pool)
       a.ow = std::min(chunk, positions - p0);
       kernel(a);
     }
+    if (fused_on_voxel_runs()) finish_lines(dst.data() + p0 * p_.oc, 1, std::min(chunk, positions - p0));
   });
 }
 
@@ -283,6 +295,7 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
       a.prefetch_out = true;
       kernel(a);
     }
+    finish_lines(out_row, 1, OW);
   });
 }
 
@@ -386,6 +399,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
               isa_->w_row(a);
               begin += count;
             }
+          finish_lines(out_row, 1, OW);
         };
         const int64_t band = oh1 - oh0;
         pool.parallel_for((band + rows_per_task - 1) / rows_per_task, [&](int64_t block) {

@@ -56,6 +56,10 @@ class FastConv3d {
   void run_pointwise(const Tensor& src, Tensor& dst, ThreadPool& pool) const;
   void run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& plan, ThreadPool& pool) const;
   bool is_flat_pointwise() const;
+  // Activation on `lines` output lines of `w` voxels a task has just written.
+  void finish_lines(float* out, int64_t lines, int64_t w) const;
+  // Whether the activation can run on any run of whole voxels (not only whole lines).
+  bool fused_on_voxel_runs() const;
 
   Conv3dParams p_;
   const kernels::KernelTable* isa_;

@@ -31,12 +31,13 @@ struct Shape {
 };
 
 // Seeded sampler over the argument space: channel counts around the SIMD widths, odd
-// sizes, every stride/dilation/padding/group combination, each element-wise activation.
+// sizes, every stride/dilation/padding/group combination, each activation (softmax over
+// channels and over width).
 std::vector<Shape> generated_shapes(int count, uint32_t seed) {
   std::mt19937 rng(seed);
   const int64_t channels[] = {1, 2, 3, 4, 5, 7, 8, 11, 12, 13, 15, 16, 17, 24, 31, 32, 33, 48};
   const Activation acts[] = {Activation::linear, Activation::relu, Activation::sigmoid, Activation::tanh,
-                             Activation::gelu, Activation::softmax};
+                             Activation::gelu,   Activation::elu,  Activation::softmax, Activation::log_softmax};
   auto pick = [&](const auto& array) { return array[std::uniform_int_distribution<size_t>(0, std::size(array) - 1)(rng)]; };
   auto between = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
   std::vector<Shape> shapes;
@@ -54,6 +55,10 @@ std::vector<Shape> generated_shapes(int count, uint32_t seed) {
     p.padding = between(0, 1) ? Padding::same : Padding::valid;
     p.use_bias = between(0, 3) != 0;
     p.activation.kind = pick(acts);
+    // The engine fuses activations into each task's rows: softmax over W (channels_first)
+    // needs whole rows, which pointwise tasks do not hold.
+    if (!is_elementwise(p.activation.kind))
+      p.activation.axis = between(0, 1) ? SoftmaxAxis::width : SoftmaxAxis::channels;
     const Dims src{between(1, 2), between(1, 9), between(1, 9), between(1, 40), p.ic};
     try {
       plan_shape(p, {src[1], src[2], src[3]});
@@ -153,6 +158,7 @@ TEST(FastConv3d, NamedEdgeCases) {
     std::array<int64_t, 3> k, s, d;
     Padding pad;
     int64_t groups;
+    ActivationSpec act = {};
   } cases[] = {
       {"ow_1", {1, 3, 3, 1, 32}, 32, {3, 3, 1}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
       {"ow_mr_plus_1", {1, 2, 2, 13, 16}, 64, {1, 1, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
@@ -165,6 +171,15 @@ TEST(FastConv3d, NamedEdgeCases) {
       {"k1_strided", {1, 5, 5, 9, 16}, 16, {1, 1, 1}, {2, 2, 2}, {1, 1, 1}, Padding::same, 1},
       {"grouped_oc", {1, 3, 3, 20, 64}, 64, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 2},
       {"ic_1_oc_16", {1, 4, 5, 70, 1}, 16, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
+      // Activations fused into tasks: pointwise tasks of 7 positions cut rows, so a width
+      // softmax must still see whole rows.
+      {"k1_softmax_width", {2, 3, 2, 9, 8}, 5, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1,
+       {Activation::softmax, SoftmaxAxis::width}},
+      {"k1_log_softmax_channels", {1, 2, 3, 11, 4}, 6, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1,
+       {Activation::log_softmax, SoftmaxAxis::channels}},
+      {"k3_softmax_width", {1, 3, 4, 10, 3}, 5, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1,
+       {Activation::softmax, SoftmaxAxis::width}},
+      {"k3_sigmoid", {1, 3, 4, 10, 16}, 32, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1, {Activation::sigmoid}},
   };
   for (const auto* isa : available_kernel_tables()) {
     std::mt19937 rng(3);
@@ -177,6 +192,7 @@ TEST(FastConv3d, NamedEdgeCases) {
       p.dilation = c.d;
       p.padding = c.pad;
       p.groups = c.groups;
+      p.activation = c.act;
       SCOPED_TRACE(c.name);
       compare({c.src, p}, isa, rng, true);
       compare({c.src, p}, isa, rng, false);
