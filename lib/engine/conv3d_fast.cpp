@@ -165,10 +165,25 @@ void FastConv3d::run(const Tensor& src, Tensor& dst, ThreadPool& pool) const {
   if (dst.dims() != output_dims(src.dims()))
     throw Error(ErrorKind::internal, "FastConv3d::run: dst has shape " + dims_to_string(dst.dims()) + ", expected " +
                                          dims_to_string(output_dims(src.dims())));
-  const ConvPlan plan = plan_shape(p_, {src.dim(1), src.dim(2), src.dim(3)});
-  if (!oc_family_) run_w_planes(src, dst, plan, pool);
-  else if (is_flat_pointwise()) run_pointwise(src, dst, pool);
-  else run_oc_rows(src, dst, plan, pool);
+  run_slab(src, {src.dim(1), 0, 0, dst.dim(1)}, dst, pool);
+}
+
+void FastConv3d::run_slab(const Tensor& src, const DepthSlab& slab, Tensor& dst, ThreadPool& pool) const {
+  if (src.rank() != 5 || src.dim(4) != p_.ic)
+    throw Error(ErrorKind::internal, "FastConv3d::run_slab: src has shape " + dims_to_string(src.dims()));
+  const ConvPlan plan = plan_shape(p_, {slab.full_depth, src.dim(2), src.dim(3)});
+  const auto [first, last] = input_planes_for(p_, plan, slab.full_depth, slab.od_begin, slab.od_end);
+  const Dims want{src.dim(0), slab.od_end - slab.od_begin, plan.axis[1].out, plan.axis[2].out, p_.oc};
+  if (slab.od_begin < 0 || slab.od_end > plan.axis[0].out || slab.od_begin >= slab.od_end || dst.dims() != want ||
+      slab.in_first > first || slab.in_first + src.dim(1) < last)
+    throw Error(ErrorKind::internal, "FastConv3d::run_slab: output planes " + std::to_string(slab.od_begin) + ".." +
+                                         std::to_string(slab.od_end) + " need input planes " + std::to_string(first) +
+                                         ".." + std::to_string(last) + ", src holds " + std::to_string(slab.in_first) +
+                                         ".." + std::to_string(slab.in_first + src.dim(1)) + ", dst " +
+                                         dims_to_string(dst.dims()) + " (expected " + dims_to_string(want) + ")");
+  if (!oc_family_) run_w_planes(src, dst, plan, slab, pool);
+  else if (is_flat_pointwise()) run_pointwise(src, dst, slab, pool);
+  else run_oc_rows(src, dst, plan, slab, pool);
   // Other paths apply the activation to each row as they finish it; a width softmax needs
   // whole rows, which pointwise tasks do not hold.
   if (is_flat_pointwise() && oc_family_ && !fused_on_voxel_runs()) apply_activation(p_.activation, dst, pool);
@@ -203,34 +218,39 @@ kernels::OcRowArgs oc_args_for_group(const Conv3dParams& p, int64_t g, const flo
 
 }  // namespace
 
-void FastConv3d::run_pointwise(const Tensor& src, Tensor& dst, ThreadPool& pool) const {
+void FastConv3d::run_pointwise(const Tensor& src, Tensor& dst, const DepthSlab& slab, ThreadPool& pool) const {
   // A 1x1x1 stride-1 convolution is a matrix product over flattened positions: long
-  // rows without per-row tails or padding.
-  const int64_t positions = src.size() / p_.ic;
+  // rows without per-row tails or padding. Output plane od reads input plane od.
+  const int64_t N = src.dim(0), plane = src.dim(2) * src.dim(3), out_planes = slab.od_end - slab.od_begin;
+  const int64_t positions = out_planes * plane;  // per sample
   const int64_t mr = isa_->oc_mr[oc_nv_ - 1];
   const int64_t chunk = tuning_.positions_per_task > 0 ? tuning_.positions_per_task : mr * 16;
+  const int64_t chunks = (positions + chunk - 1) / chunk;
   const int64_t OCG = p_.oc / p_.groups;
   const auto kernel = isa_->oc_row[oc_nv_ - 1];
-  pool.parallel_for((positions + chunk - 1) / chunk, [&](int64_t task) {
-    const int64_t p0 = task * chunk;
+  pool.parallel_for(N * chunks, [&](int64_t task) {
+    const int64_t n = task / chunks, p0 = (task % chunks) * chunk, count = std::min(chunk, positions - p0);
+    const float* in = src.data() + ((n * src.dim(1) + slab.od_begin - slab.in_first) * plane + p0) * p_.ic;
+    float* out = dst.data() + (n * positions + p0) * p_.oc;
     for (int64_t g = 0; g < p_.groups; ++g) {
-      const kernels::OcTap tap{src.data() + p0 * p_.ic + g * (p_.ic / p_.groups), 0};
+      const kernels::OcTap tap{in + g * (p_.ic / p_.groups), 0};
       kernels::OcRowArgs a = oc_args_for_group(p_, g, packed_.data(), bias_.data(), blocks_, block_width_);
       a.taps = &tap;
       a.tap_count = 1;
       a.run = p_.ic / p_.groups;
       a.step = p_.ic;
-      a.out = dst.data() + p0 * p_.oc + g * OCG;
-      a.ow = std::min(chunk, positions - p0);
+      a.out = out + g * OCG;
+      a.ow = count;
       kernel(a);
     }
-    if (fused_on_voxel_runs()) finish_lines(dst.data() + p0 * p_.oc, 1, std::min(chunk, positions - p0));
+    if (fused_on_voxel_runs()) finish_lines(out, 1, count);
   });
 }
 
-void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& plan, ThreadPool& pool) const {
-  const int64_t N = src.dim(0), ID = src.dim(1), IH = src.dim(2), IW = src.dim(3), IC = p_.ic;
-  const int64_t OD = plan.axis[0].out, OH = plan.axis[1].out, OW = plan.axis[2].out, OC = p_.oc;
+void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& plan, const DepthSlab& slab,
+                             ThreadPool& pool) const {
+  const int64_t N = src.dim(0), ID = slab.full_depth, SLAB_D = src.dim(1), IH = src.dim(2), IW = src.dim(3), IC = p_.ic;
+  const int64_t OD = slab.od_end - slab.od_begin, OH = plan.axis[1].out, OW = plan.axis[2].out, OC = p_.oc;
   const int64_t KD = p_.kernel[0], KH = p_.kernel[1], KW = p_.kernel[2];
   const int64_t SW = p_.strides[2], DW = p_.dilation[2];
   const int64_t OCG = OC / p_.groups;
@@ -250,7 +270,7 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
     thread_local std::vector<float> scratch;
     thread_local std::vector<const float*> rows;
     thread_local std::vector<kernels::OcTap> taps;
-    const int64_t n = task / (OD * OH), od = (task / OH) % OD, oh = task % OH;
+    const int64_t n = task / (OD * OH), od_local = (task / OH) % OD, od = slab.od_begin + od_local, oh = task % OH;
     rows.assign(static_cast<size_t>(KD * KH), nullptr);
     if (needs_copy && scratch.size() < static_cast<size_t>(KD * KH * row_floats))
       scratch.resize(static_cast<size_t>(KD * KH * row_floats));
@@ -260,7 +280,7 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
       for (int64_t kh = 0; kh < KH; ++kh) {
         const int64_t ih = oh * p_.strides[1] - plan.axis[1].pad_before + kh * p_.dilation[1];
         if (ih < 0 || ih >= IH) continue;
-        const float* in_row = s + ((n * ID + id) * IH + ih) * IW * IC;
+        const float* in_row = s + ((n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC;
         if (!needs_copy) {
           rows[static_cast<size_t>(kd * KH + kh)] = in_row;
           continue;
@@ -272,7 +292,7 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
         rows[static_cast<size_t>(kd * KH + kh)] = buf;
       }
     }
-    float* out_row = dst.data() + ((n * OD + od) * OH + oh) * OW * OC;
+    float* out_row = dst.data() + ((n * OD + od_local) * OH + oh) * OW * OC;
     for (int64_t g = 0; g < p_.groups; ++g) {
       // The row's taps in the packed weights' order.
       taps.clear();
@@ -299,9 +319,10 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
   });
 }
 
-void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& plan, ThreadPool& pool) const {
-  const int64_t N = src.dim(0), ID = src.dim(1), IH = src.dim(2), IW = src.dim(3), IC = p_.ic;
-  const int64_t OD = plan.axis[0].out, OH = plan.axis[1].out, OW = plan.axis[2].out, OC = p_.oc;
+void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& plan, const DepthSlab& slab,
+                              ThreadPool& pool) const {
+  const int64_t N = src.dim(0), ID = slab.full_depth, SLAB_D = src.dim(1), IH = src.dim(2), IW = src.dim(3), IC = p_.ic;
+  const int64_t OD = slab.od_end - slab.od_begin, OH = plan.axis[1].out, OW = plan.axis[2].out, OC = p_.oc;
   const int64_t KD = p_.kernel[0], KH = p_.kernel[1], KW = p_.kernel[2];
   const int64_t SD = p_.strides[0], DD = p_.dilation[0], SH = p_.strides[1], DH = p_.dilation[1];
   const int64_t SW = p_.strides[2], DW = p_.dilation[2];
@@ -336,7 +357,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
       std::fill(slot_plane.begin(), slot_plane.end(), -1);
       const int64_t convert_tasks = (window + rows_per_task - 1) / rows_per_task;
       const auto slot_rows = [&](int64_t id) { return ring.data() + (id % span) * window * row_floats; };
-      for (int64_t od = 0; od < OD; ++od) {
+      for (int64_t od = slab.od_begin; od < slab.od_end; ++od) {
         fresh.clear();
         for (int64_t kd = 0; kd < KD; ++kd) {
           const int64_t id = od * SD - pd + kd * DD;
@@ -351,7 +372,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
             for (int64_t r = r0; r < std::min(window, r0 + rows_per_task); ++r) {
               const int64_t ih = ih0 + r;
               if (ih < 0 || ih >= IH) continue;  // never read: such rows are passed as nullptr
-              convert(src.data() + ((n * ID + id) * IH + ih) * IW * IC, IW, IC, SW, pw, phase_len,
+              convert(src.data() + ((n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC, IW, IC, SW, pw, phase_len,
                       slot_rows(id) + r * row_floats);
             }
           });
@@ -373,7 +394,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
             for (int64_t kd = 0; kd < KD; ++kd)
               if (const float* row = rows[static_cast<size_t>(kd * KH + KH - 1)])
                 for (int64_t i = 0; i < row_floats; i += 16) __builtin_prefetch(row + i);
-          float* out_row = dst.data() + ((n * OD + od) * OH + oh) * OW * OC;
+          float* out_row = dst.data() + ((n * OD + od - slab.od_begin) * OH + oh) * OW * OC;
           for (int64_t g = 0; g < G; ++g)
             for (int64_t chunk = 0, begin = 0; chunk < chunks; ++chunk) {
               const int64_t count = (OCG - begin) / (chunks - chunk);

@@ -43,6 +43,11 @@ class FastConv3d {
   Tensor run(const Tensor& src, ThreadPool& pool) const;
   // The same into a caller-owned dst of the right shape (benchmarks reuse it).
   void run(const Tensor& src, Tensor& dst, ThreadPool& pool) const;
+  // Output planes slab.od_begin..od_end of the run on the whole input, from src holding
+  // input planes slab.in_first.. of it (at least input_planes_for(...) of the slab), into
+  // dst (N, od_end - od_begin, OH, OW, oc). The bytes equal those run() writes for the
+  // same planes: each output is summed in the same order whichever slab holds it.
+  void run_slab(const Tensor& src, const DepthSlab& slab, Tensor& dst, ThreadPool& pool) const;
   // Output shape for an input shape; throws ErrorKind::shape when they do not fit.
   Dims output_dims(const Dims& src_dims) const;
 
@@ -52,9 +57,9 @@ class FastConv3d {
 
  private:
   // Each splits the output into tasks whose grid depends only on the shape.
-  void run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& plan, ThreadPool& pool) const;
-  void run_pointwise(const Tensor& src, Tensor& dst, ThreadPool& pool) const;
-  void run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& plan, ThreadPool& pool) const;
+  void run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& plan, const DepthSlab& slab, ThreadPool& pool) const;
+  void run_pointwise(const Tensor& src, Tensor& dst, const DepthSlab& slab, ThreadPool& pool) const;
+  void run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& plan, const DepthSlab& slab, ThreadPool& pool) const;
   bool is_flat_pointwise() const;
   // Activation on `lines` output lines of `w` voxels a task has just written.
   void finish_lines(float* out, int64_t lines, int64_t w) const;

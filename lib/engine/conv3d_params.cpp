@@ -1,5 +1,6 @@
 #include "engine/conv3d_params.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -72,6 +73,15 @@ double conv_flops(const Conv3dParams& p, int64_t batch, const std::array<int64_t
   return 2.0 * static_cast<double>(batch) * static_cast<double>(out[0]) * static_cast<double>(out[1]) *
          static_cast<double>(out[2]) * static_cast<double>(p.oc) * static_cast<double>(p.ic / p.groups) *
          static_cast<double>(p.kernel[0] * p.kernel[1] * p.kernel[2]);
+}
+
+std::pair<int64_t, int64_t> input_planes_for(const Conv3dParams& p, const ConvPlan& plan, int64_t full_depth,
+                                             int64_t od_begin, int64_t od_end) {
+  if (od_begin >= od_end) return {0, 0};
+  const int64_t first = od_begin * p.strides[0] - plan.axis[0].pad_before;
+  const int64_t last = (od_end - 1) * p.strides[0] - plan.axis[0].pad_before + (p.kernel[0] - 1) * p.dilation[0] + 1;
+  const int64_t lo = std::clamp<int64_t>(first, 0, full_depth), hi = std::clamp<int64_t>(last, 0, full_depth);
+  return {lo, std::max(lo, hi)};
 }
 
 }  // namespace voxconv::engine

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "engine/activation.hpp"
 
@@ -47,6 +48,21 @@ struct ConvPlan {
   std::array<int64_t, 3> out_spatial() const { return {axis[0].out, axis[1].out, axis[2].out}; }
 };
 ConvPlan plan_shape(const Conv3dParams& p, const std::array<int64_t, 3>& in_spatial);
+
+// A slab of the depth axis: output planes [od_begin, od_end) of the convolution of an
+// input `full_depth` planes deep, computed from input planes [in_first, in_first + depth of
+// the slab's input). Slabs let a volume larger than memory be convolved piece by piece.
+struct DepthSlab {
+  int64_t full_depth = 0;
+  int64_t in_first = 0;
+  int64_t od_begin = 0;
+  int64_t od_end = 0;
+};
+
+// Input planes [first, last) that output planes [od_begin, od_end) read, clamped to the
+// input (padding planes are not read). Pure.
+std::pair<int64_t, int64_t> input_planes_for(const Conv3dParams& p, const ConvPlan& plan, int64_t full_depth,
+                                             int64_t od_begin, int64_t od_end);
 
 // FLOPs as benchdnn and the issue count them: 2 * N * OD*OH*OW * OC * IC/g * KD*KH*KW.
 double conv_flops(const Conv3dParams& p, int64_t batch, const std::array<int64_t, 3>& out_spatial);

@@ -149,6 +149,58 @@ TEST(FastConv3d, BytesIdenticalAcrossThreadCounts) {
   }
 }
 
+// A volume cut into depth slabs, each given only the input planes it needs, gives the
+// bytes of the whole run, in every family (what larger-than-memory runs rely on).
+TEST(FastConv3d, DepthSlabsGiveTheBytesOfTheWholeRun) {
+  using Family = FastConv3dTuning::Family;
+  const FastConv3dTuning tunings[] = {{}, {Family::oc, 1, 0, 7}, {Family::w, 0, 2, 0}};
+  std::mt19937 rng(2024);
+  ThreadPool pool(2);
+  for (const auto& s : generated_shapes(60, 17))
+    for (const auto& tuning : tunings) {
+      const auto kd = s.p.kernel_dims();
+      const Tensor src = random_tensor(s.src, rng, false);
+      const Tensor w = random_tensor(Dims(kd.begin(), kd.end()), rng, false);
+      const Tensor b = s.p.use_bias ? random_tensor({s.p.oc}, rng, false) : Tensor();
+      const FastConv3d fast(s.p, w, b, nullptr, tuning);
+      const Tensor whole = fast.run(src, pool);
+      const int64_t N = src.dim(0), ID = src.dim(1), OD = whole.dim(1);
+      const int64_t in_plane = src.size() / (N * ID), out_plane = whole.size() / (N * OD);
+      const ConvPlan plan = plan_shape(s.p, {ID, src.dim(2), src.dim(3)});
+      for (int64_t od0 = 0; od0 < OD;) {
+        const int64_t od1 = std::min(OD, od0 + std::uniform_int_distribution<int64_t>(1, 3)(rng));
+        const auto [first, last] = input_planes_for(s.p, plan, ID, od0, od1);
+        Tensor slab_src({N, std::max<int64_t>(last - first, 1), src.dim(2), src.dim(3), src.dim(4)});
+        for (int64_t n = 0; n < N; ++n)
+          std::copy_n(src.data() + (n * ID + first) * in_plane, (last - first) * in_plane,
+                      slab_src.data() + n * slab_src.dim(1) * in_plane);
+        Tensor slab_dst({N, od1 - od0, whole.dim(2), whole.dim(3), whole.dim(4)});
+        fast.run_slab(slab_src, {ID, first, od0, od1}, slab_dst, pool);
+        for (int64_t n = 0; n < N; ++n)
+          ASSERT_EQ(0, std::memcmp(slab_dst.data() + n * (od1 - od0) * out_plane, whole.data() + (n * OD + od0) * out_plane,
+                                   static_cast<size_t>((od1 - od0) * out_plane) * sizeof(float)))
+              << s.p.to_string() << " src " << dims_to_string(s.src) << " planes " << od0 << ".." << od1 << " "
+              << fast.describe();
+        od0 = od1;
+      }
+    }
+}
+
+TEST(FastConv3d, SlabWithoutItsHaloIsRefused) {
+  Conv3dParams p;
+  p.ic = 2;
+  p.oc = 3;
+  p.kernel = {3, 3, 3};
+  p.padding = Padding::same;
+  const FastConv3d fast(p, Tensor({3, 3, 3, 2, 3}), Tensor({3}));
+  ThreadPool pool(1);
+  Tensor src({1, 2, 4, 4, 2}), dst({1, 2, 4, 4, 3});
+  // Output planes 2..4 of a depth-8 input read planes 1..5; planes 2..4 are not enough.
+  EXPECT_THROW(fast.run_slab(src, {8, 2, 2, 4}, dst, pool), Error);
+  Tensor enough({1, 4, 4, 4, 2});
+  EXPECT_NO_THROW(fast.run_slab(enough, {8, 1, 2, 4}, dst, pool));
+}
+
 // Named edge cases: both families at their tile edges.
 TEST(FastConv3d, NamedEdgeCases) {
   struct Case {
