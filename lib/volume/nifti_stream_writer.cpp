@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "volume/positional_file.hpp"
 
 namespace voxconv::volume::detail {
 namespace {
@@ -112,8 +113,10 @@ std::string itk_header(const std::string& path, int64_t z, int64_t y, int64_t x,
   if (field<float>(bytes, kVoxOffsetOffset) != static_cast<float>(header_bytes))
     unexpected("vox_offset " + std::to_string(field<float>(bytes, kVoxOffsetOffset)) + " in a file of " +
                std::to_string(bytes.size()) + " bytes");
-  const int16_t expected_dims[6] = {5, 1, 1, 1, 1, static_cast<int16_t>(channels)};
-  for (size_t i = 0; i < 6; ++i)
+  // ITK writes a scalar image as 3-D, a vector image as 5-D with the components in dim[5].
+  const int16_t expected_dims[6] = {static_cast<int16_t>(channels == 1 ? 3 : 5), 1, 1, 1, 1,
+                                    static_cast<int16_t>(channels)};
+  for (size_t i = 0; i < (channels == 1 ? 4u : 6u); ++i)
     if (field<int16_t>(bytes, kDimOffset + 2 * i) != expected_dims[i]) unexpected("dim[" + std::to_string(i) + "]");
   if (field<int16_t>(bytes, kDatatypeOffset) != kFloat32Datatype) unexpected("datatype");
 
@@ -205,6 +208,72 @@ class OutputFile {
   std::FILE* plain_ = nullptr;
 };
 
+// Planes of each component go to their place in the payload; ".nii.gz" is assembled in an
+// uncompressed file beside the output and compressed at the end, because gzip streams
+// cannot be written out of order.
+class NiftiSlabWriter final : public SlabWriter {
+ public:
+  NiftiSlabWriter(const std::string& path, const Dims& zyxc, const Geometry& geometry)
+      : path_(path),
+        gzip_(ends_with(path, ".gz")),
+        raw_path_(gzip_ ? path + ".voxconv-uncompressed" : path),
+        dims_(zyxc),
+        header_(itk_header(path, zyxc.at(1), zyxc.at(2), zyxc.at(3), zyxc.at(4), geometry)),
+        raw_(raw_path_) {
+    raw_.write_at(0, header_.data(), header_.size());
+    const uint64_t payload = static_cast<uint64_t>(dims_[1] * dims_[2] * dims_[3] * dims_[4]) * sizeof(float);
+    raw_.write_at(header_.size() + payload - 1, "", 1);  // the full length up front
+  }
+  ~NiftiSlabWriter() override {
+    if (gzip_) {
+      std::error_code ec;
+      std::filesystem::remove(raw_path_, ec);
+    }
+  }
+
+  void write(const Tensor& block, int64_t first_plane) override {
+    const int64_t y = dims_[2], x = dims_[3], channels = dims_[4];
+    if (block.rank() != 5 || block.dim(0) != 1 || block.dim(2) != y || block.dim(3) != x || block.dim(4) != channels ||
+        first_plane < 0 || first_plane + block.dim(1) > dims_[1])
+      throw Error(ErrorKind::internal, path_ + ": slab " + dims_to_string(block.dims()) + " at plane " +
+                                           std::to_string(first_plane) + " does not fit " + dims_to_string(dims_));
+    const int64_t voxels = block.dim(1) * y * x, volume = dims_[1] * y * x;
+    chunk_.resize(static_cast<size_t>(voxels));
+    for (int64_t c = 0; c < channels; ++c) {
+      const float* src = block.data() + c;
+      for (int64_t i = 0; i < voxels; ++i) chunk_[static_cast<size_t>(i)] = src[i * channels];
+      const uint64_t at = header_.size() + static_cast<uint64_t>(c * volume + first_plane * y * x) * sizeof(float);
+      raw_.write_at(at, chunk_.data(), chunk_.size() * sizeof(float));
+    }
+  }
+
+  void finish() override {
+    raw_.close();
+    if (!gzip_) return;
+    std::ifstream in(raw_path_, std::ios::binary);
+    if (!in) fail(path_, "cannot read back " + raw_path_);
+    OutputFile out(path_, true);
+    std::vector<char> buffer(size_t{1} << 20);
+    while (in) {
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      if (in.gcount() > 0) out.write(buffer.data(), static_cast<size_t>(in.gcount()));
+    }
+    if (!in.eof()) fail(path_, "cannot read back " + raw_path_);
+    out.close();
+    std::error_code ec;
+    std::filesystem::remove(raw_path_, ec);
+  }
+
+ private:
+  std::string path_;
+  bool gzip_;
+  std::string raw_path_;
+  Dims dims_;
+  std::string header_;
+  PositionalFile raw_;
+  std::vector<float> chunk_;
+};
+
 }  // namespace
 
 bool nifti_stream_writable(const std::string& path, const Tensor& zyxc) {
@@ -213,6 +282,15 @@ bool nifti_stream_writable(const std::string& path, const Tensor& zyxc) {
   for (size_t axis = 1; axis < 5; ++axis)
     if (zyxc.dim(axis) > std::numeric_limits<int16_t>::max()) return false;
   return true;
+}
+
+std::unique_ptr<SlabWriter> open_nifti_slab_writer(const std::string& path, const Dims& zyxc, const Geometry& geometry) {
+  if (zyxc.size() != 5 || zyxc[0] != 1 || zyxc[1] < 1 || zyxc[2] < 1 || zyxc[3] < 1 || zyxc[4] < 1)
+    fail(path, "expected a (1, Z, Y, X, C) volume, got shape " + dims_to_string(zyxc));
+  for (size_t axis = 1; axis < 5; ++axis)
+    if (zyxc[axis] > std::numeric_limits<int16_t>::max())
+      fail(path, "size " + std::to_string(zyxc[axis]) + " does not fit a NIfTI-1 header (at most 32767)");
+  return std::make_unique<NiftiSlabWriter>(path, zyxc, geometry);
 }
 
 void write_nifti_vectors_streamed(const std::string& path, const Tensor& zyxc, const Geometry& geometry) {

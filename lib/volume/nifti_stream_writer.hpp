@@ -4,10 +4,12 @@
 // component-planar layout in a new buffer as large as the image, doubling the peak memory
 // of a run. This writer produces the same file (byte for byte after decompression) and
 // streams the reordered payload through a small buffer instead.
+#include <memory>
 #include <string>
 
 #include "core/geometry.hpp"
 #include "core/tensor.hpp"
+#include "volume/slab_writer.hpp"
 
 namespace voxconv::volume::detail {
 
@@ -23,6 +25,11 @@ bool nifti_stream_writable(const std::string& path, const Tensor& zyxc);
 // ".nii" plain. Expects a request write_volume has validated. Throws
 // ErrorKind::volume_write naming `path`; a partly written file is removed.
 void write_nifti_vectors_streamed(const std::string& path, const Tensor& zyxc, const Geometry& geometry);
+
+// A (1, Z, Y, X, C) float32 NIfTI written in slabs of Z planes (C >= 1): the header ITK
+// writes, then each component's planes at their place (NIfTI is component-planar). A
+// ".nii.gz" is assembled uncompressed beside `path` and compressed by finish().
+std::unique_ptr<SlabWriter> open_nifti_slab_writer(const std::string& path, const Dims& zyxc, const Geometry& geometry);
 
 // write_volume through ITK alone, for every format and component count (defined in
 // volume_itk.cpp): the header source of the writer above, and the reference in tests.

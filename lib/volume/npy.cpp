@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "volume/npy_header.hpp"
 #include "volume/raw_convert.hpp"
 #include "volume/volume_io.hpp"
 
@@ -239,6 +240,33 @@ std::string shape_repr(const Dims& dims) {
 
 }  // namespace
 
+namespace detail {
+
+std::string npy_float32_header(const std::string& path, const Dims& dims) {
+  // Byte-for-byte what numpy.save writes for a float32 C-order array (numpy >= 1.24):
+  // sorted keys, spare spaces for in-place growth of the first axis, padding so that
+  // the data starts at a multiple of 64, and a final newline.
+  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_repr(dims) + ", }";
+  constexpr size_t kGrowthAxisMaxDigits = 21;
+  const size_t first_digits = std::to_string(dims[0]).size();
+  if (first_digits < kGrowthAxisMaxDigits) dict.append(kGrowthAxisMaxDigits - first_digits, ' ');
+  const size_t hlen = dict.size() + 1;                           // + '\n'
+  const size_t padlen = 64 - ((kMagicLen + 2 + 2 + hlen) % 64);  // magic, version, uint16 length
+  const size_t total_header = hlen + padlen;
+  if (total_header > 0xffff) fail_write(path, "shape too long for a version 1.0 header");
+
+  std::string prefix(kMagic, kMagicLen);
+  prefix += '\x01';
+  prefix += '\x00';
+  prefix += static_cast<char>(total_header & 0xff);
+  prefix += static_cast<char>((total_header >> 8) & 0xff);
+  dict.append(padlen, ' ');
+  dict += '\n';
+  return prefix + dict;
+}
+
+}  // namespace detail
+
 Tensor read_npy(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) fail_read(path, "is a directory, not a .npy file");
@@ -324,30 +352,10 @@ void write_npy(const std::string& path, const Tensor& array) {
     fail_write(path,
                "array holds " + std::to_string(array.size()) + " values for shape " + dims_to_string(array.dims()));
 
-  // Byte-for-byte what numpy.save writes for a float32 C-order array (numpy >= 1.24):
-  // sorted keys, spare spaces for in-place growth of the first axis, padding so that
-  // the data starts at a multiple of 64, and a final newline.
-  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_repr(array.dims()) + ", }";
-  constexpr size_t kGrowthAxisMaxDigits = 21;
-  const size_t first_digits = std::to_string(array.dims()[0]).size();
-  if (first_digits < kGrowthAxisMaxDigits) dict.append(kGrowthAxisMaxDigits - first_digits, ' ');
-  const size_t hlen = dict.size() + 1;                           // + '\n'
-  const size_t padlen = 64 - ((kMagicLen + 2 + 2 + hlen) % 64);  // magic, version, uint16 length
-  const size_t total_header = hlen + padlen;
-  if (total_header > 0xffff) fail_write(path, "shape too long for a version 1.0 header");
-
-  std::string prefix(kMagic, kMagicLen);
-  prefix += '\x01';
-  prefix += '\x00';
-  prefix += static_cast<char>(total_header & 0xff);
-  prefix += static_cast<char>((total_header >> 8) & 0xff);
-  dict.append(padlen, ' ');
-  dict += '\n';
-
+  const std::string header = detail::npy_float32_header(path, array.dims());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) fail_write(path, "cannot open for writing: " + errno_text());
-  out.write(prefix.data(), static_cast<std::streamsize>(prefix.size()));
-  out.write(dict.data(), static_cast<std::streamsize>(dict.size()));
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
   if (host_is_little_endian()) {
     out.write(reinterpret_cast<const char*>(array.data()), static_cast<std::streamsize>(array.size() * sizeof(float)));
   } else {

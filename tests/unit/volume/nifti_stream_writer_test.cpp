@@ -24,6 +24,7 @@
 namespace voxconv::volume {
 namespace {
 
+using voxconv::testing::decompressed;
 using voxconv::testing::expect_error;
 using voxconv::testing::rotated_geometry;
 using voxconv::testing::TempDir;
@@ -36,23 +37,6 @@ Tensor noise(int64_t z, int64_t y, int64_t x, int64_t c, unsigned seed) {
   return t;
 }
 
-
-// The file's bytes after gzip decompression (zlib reads a plain file as it is).
-std::string decompressed(const std::string& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    ADD_FAILURE() << "cannot open " << path;
-    return {};
-  }
-  std::string out;
-  std::vector<char> chunk(1 << 16);
-  int got = 0;
-  while ((got = gzread(f, chunk.data(), static_cast<unsigned>(chunk.size()))) > 0)
-    out.append(chunk.data(), static_cast<size_t>(got));
-  EXPECT_EQ(got, 0) << "gzread failed for " << path;
-  gzclose(f);
-  return out;
-}
 
 bool is_gzip(const std::string& path) {
   const std::string bytes = testing::read_bytes(path);

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the lib/volume tests: a scratch directory and error expectations.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <array>
 #include <cmath>
@@ -95,6 +96,23 @@ void expect_error(F&& f, ErrorKind kind, const std::string& path, const std::str
   } catch (const std::exception& e) {
     ADD_FAILURE() << "unexpected exception type for " << path << ": " << e.what();
   }
+}
+
+// The file's bytes after gzip decompression (zlib reads a plain file as it is).
+inline std::string decompressed(const std::string& path) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    ADD_FAILURE() << "cannot open " << path;
+    return {};
+  }
+  std::string out;
+  std::vector<char> chunk(1 << 16);
+  int got = 0;
+  while ((got = gzread(f, chunk.data(), static_cast<unsigned>(chunk.size()))) > 0)
+    out.append(chunk.data(), static_cast<size_t>(got));
+  EXPECT_EQ(got, 0) << "gzread failed for " << path;
+  gzclose(f);
+  return out;
 }
 
 }  // namespace voxconv::testing
