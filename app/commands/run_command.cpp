@@ -5,13 +5,14 @@
 #include "command.hpp"
 #include "core/tensor.hpp"
 #include "pipeline/apply_layer.hpp"
+#include "pipeline/memory_limit.hpp"
 
 namespace voxconv::app {
 
 Command add_run_command(CLI::App& app, const GlobalFlags& flags) {
   struct State {
     pipeline::RunOptions run;
-    std::string axes = "zyx", keras, engine = "fast";
+    std::string axes = "zyx", keras, engine = "fast", memory_limit;
   };
   auto s = std::make_shared<State>();
   CLI::App* cmd = app.add_subcommand("run", "Run a Conv3D layer on a volume or a .npy array");
@@ -28,7 +29,13 @@ Command add_run_command(CLI::App& app, const GlobalFlags& flags) {
   cmd->add_option("--keras", s->keras, "Keras version rules to follow (2 or 3); default: detected");
   cmd->add_option("--engine", s->engine, "fast (default) or reference (the simple oracle)")
       ->check(CLI::IsMember({"fast", "reference"}));
+  cmd->add_option("--memory-limit", s->memory_limit,
+                  "Memory the run may use, e.g. 2G (default: 80% of RAM); larger outputs are computed in slabs");
+  cmd->add_option("--slab-planes", s->run.slab_planes,
+                  "Compute the output in slabs of N depth planes whatever the memory limit (tests, tuning)")
+      ->check(CLI::PositiveNumber);
   return {cmd, [s, &flags]() {
+            if (!s->memory_limit.empty()) s->run.memory_limit = pipeline::parse_memory_size(s->memory_limit);
             s->run.axes = pipeline::parse_axis_order(s->axes);
             s->run.keras_version = parse_keras_flag(s->keras);
             s->run.reference_engine = s->engine == "reference";
@@ -36,7 +43,9 @@ Command add_run_command(CLI::App& app, const GlobalFlags& flags) {
             if (!flags.quiet) {
               for (const auto& path : result.outputs) std::cout << "wrote " << path << "\n";
               std::cout << "output shape " << dims_to_string(result.output_shape) << ", computed in "
-                        << result.compute_seconds << " s\n";
+                        << result.compute_seconds << " s";
+              if (result.slabs > 0) std::cout << " in " << result.slabs << " slabs";
+              std::cout << "\n";
             }
             return kExitOk;
           }};

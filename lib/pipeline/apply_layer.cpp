@@ -12,7 +12,9 @@
 #include "pipeline/layer_inputs.hpp"
 #include "pipeline/layer_loader.hpp"
 #include "pipeline/layer_outputs.hpp"
+#include "pipeline/memory_limit.hpp"
 #include "pipeline/output_files.hpp"
+#include "pipeline/slab_run.hpp"
 
 namespace voxconv::pipeline {
 
@@ -60,7 +62,36 @@ RunResult run_layer(const RunOptions& options) {
                dims_to_string(keras_layout(input.ndhwc.dims(), layer.config.channels_first)),
                dims_to_string(keras_layout(out_dims, layer.config.channels_first)));
 
+  const int64_t limit = options.memory_limit > 0 ? options.memory_limit : default_memory_limit();
+  const SlabPlan slabs = plan_slabs(layer.params, input.ndhwc.dims(), out_dims, layer.weights->kernel.size(), limit,
+                                    options.slab_planes, request);
+  const Geometry geometry = input.geometry ? output_geometry(*input.geometry, layer.params, plan, options.axes) : Geometry{};
+  std::vector<std::string> staged;
+  for (const auto& d : destinations) staged.push_back(transaction.staging_path(d));
   engine::ThreadPool pool(options.threads);
+  RunResult result;
+  result.input_shape = keras_layout(input.ndhwc.dims(), layer.config.channels_first);
+  result.output_shape = keras_layout(out_dims, layer.config.channels_first);
+  result.outputs = destinations;
+
+  if (!slabs.in_memory) {
+    if (options.reference_engine)
+      throw Error(ErrorKind::usage, "--engine reference computes the whole output at once and cannot run in slabs "
+                                    "(--memory-limit " + format_bytes(limit) + ", --slab-planes); use the fast engine");
+    spdlog::info("output in {} slabs of {} planes (about {} resident; --memory-limit {})",
+                 slabs.slabs, slabs.planes_per_slab, format_bytes(slabs.peak_bytes), format_bytes(limit));
+    const engine::FastConv3d fast(layer.params, layer.weights->kernel, layer.weights->bias);
+    const auto start = std::chrono::steady_clock::now();
+    run_in_slabs(fast, input.ndhwc, plan, slabs, request, geometry, staged, pool);
+    transaction.commit();
+    result.compute_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.engine = fast.describe();
+    result.slabs = slabs.slabs;
+    result.gflops = engine::conv_flops(layer.params, out_dims[0], plan.out_spatial()) /
+                    std::max(result.compute_seconds, 1e-9) * 1e-9;
+    return result;
+  }
+
   const auto start = std::chrono::steady_clock::now();
   Tensor dst;
   std::string engine_name = "reference";
@@ -73,22 +104,15 @@ RunResult run_layer(const RunOptions& options) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  RunResult result;
-  result.input_shape = keras_layout(input.ndhwc.dims(), layer.config.channels_first);
   input.ndhwc = Tensor();  // the input is not needed for writing: keep peak memory at input + output
-  result.output_shape = keras_layout(dst.dims(), layer.config.channels_first);
   result.compute_seconds = seconds;
   result.engine = engine_name;
   result.gflops = engine::conv_flops(layer.params, dst.dim(0), plan.out_spatial()) / std::max(seconds, 1e-9) * 1e-9;
   spdlog::info("computed in {:.3f} s ({:.2f} GFLOP/s, {} threads, engine {})", seconds, result.gflops, pool.size(),
                engine_name);
 
-  const Geometry geometry = input.geometry ? output_geometry(*input.geometry, layer.params, plan, options.axes) : Geometry{};
-  std::vector<std::string> staged;
-  for (const auto& d : destinations) staged.push_back(transaction.staging_path(d));
   write_layer_output(request, std::move(dst), geometry, staged);
   transaction.commit();
-  result.outputs = destinations;
   return result;
 }
 

@@ -24,6 +24,10 @@ struct RunOptions {
   bool compress = false;
   std::optional<keras::KerasVersion> keras_version;
   bool reference_engine = false;  // the simple oracle instead of the fast engine
+  // Bytes the run may keep resident (--memory-limit); 0: default_memory_limit(). An output
+  // that does not fit is computed and written in slabs of depth planes.
+  int64_t memory_limit = 0;
+  int64_t slab_planes = 0;  // > 0: slabs of this many output planes whatever the limit (--slab-planes)
 };
 
 struct RunResult {
@@ -33,6 +37,7 @@ struct RunResult {
   double compute_seconds = 0.0;
   double gflops = 0.0;
   std::string engine;  // e.g. "avx512/oc" or "reference"
+  int64_t slabs = 0;    // output slabs when the output did not fit the memory limit, else 0
 };
 
 // Throws voxconv::Error; on any failure no output file exists or was changed.
