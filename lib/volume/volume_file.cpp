@@ -29,10 +29,13 @@ FileFormat format_of(const std::string& path) {
   if (has(".nii") || has(".nii.gz")) return FileFormat::nifti;
   if (has(".nrrd") || has(".nhdr")) return FileFormat::nrrd;
   if (has(".mha") || has(".mhd")) return FileFormat::metaimage;
+  if (has(".tif") || has(".tiff")) return FileFormat::tiff;
   if (has(".npy")) return FileFormat::npy;
   return FileFormat::unknown;
 }
 
-const char* supported_extensions() { return ".nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd (volumes); .npy (arrays)"; }
+const char* supported_extensions() {
+  return ".nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd, .tif, .tiff (volumes); .npy (arrays)";
+}
 
 }  // namespace voxconv::volume

@@ -19,8 +19,9 @@ struct Volume {
   std::vector<std::string> warnings;
 };
 
-// Reads NIfTI (.nii, .nii.gz, NIfTI-2, either endian), NRRD (.nrrd, .nhdr) and MetaImage
-// (.mha, .mhd) through ITK. Any voxel type becomes float32 with the file's intensity
+// Reads NIfTI (.nii, .nii.gz, NIfTI-2, either endian), NRRD (.nrrd, .nhdr), MetaImage
+// (.mha, .mhd) and TIFF stacks (.tif, .tiff: one page per z plane; spacing from the
+// resolution tags, origin 0, identity direction) through ITK. Any voxel type becomes float32 with the file's intensity
 // scaling (scl_slope/scl_inter) applied. A 3D scalar image is one channel; the 4th
 // dimension of a 4D image and the components of a vector image become channels.
 // Throws ErrorKind::volume_read with a message that starts with the path.
@@ -39,7 +40,7 @@ Tensor read_npy(const std::string& path);
 void write_npy(const std::string& path, const Tensor& array);
 
 // Formats by file name (case-insensitive extension).
-enum class FileFormat { nifti, nrrd, metaimage, npy, unknown };
+enum class FileFormat { nifti, nrrd, metaimage, tiff, npy, unknown };
 FileFormat format_of(const std::string& path);
 // Human list of the extensions voxconv reads and writes, for error messages.
 const char* supported_extensions();

@@ -10,6 +10,7 @@
 #include <itkMetaImageIO.h>
 #include <itkNiftiImageIO.h>
 #include <itkNrrdImageIO.h>
+#include <itkTIFFImageIO.h>
 #include <itkVectorImage.h>
 
 #include <algorithm>
@@ -89,6 +90,8 @@ itk::ImageIOBase::Pointer io_for(FileFormat format) {
       return itk::NrrdImageIO::New().GetPointer();
     case FileFormat::metaimage:
       return itk::MetaImageIO::New().GetPointer();
+    case FileFormat::tiff:
+      return itk::TIFFImageIO::New().GetPointer();
     default:
       return nullptr;
   }
@@ -102,6 +105,8 @@ const char* format_name(FileFormat format) {
       return "NRRD";
     case FileFormat::metaimage:
       return "MetaImage";
+    case FileFormat::tiff:
+      return "TIFF";
     case FileFormat::npy:
       return ".npy";
     default:
@@ -297,7 +302,8 @@ FileFormat check_write_request(const std::string& path, const Tensor& zyxc, cons
   const FileFormat format = format_of(path);
   if (!io_for(format))
     fail(ErrorKind::volume_write, path,
-         std::string("cannot write a volume with this extension (supported: .nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd)"));
+         std::string("cannot write a volume with this extension (supported: .nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd, "
+                     ".tif, .tiff)"));
   if (zyxc.rank() != 5 || zyxc.dim(0) != 1)
     fail(ErrorKind::volume_write, path, "expected a (1, Z, Y, X, C) tensor, got shape " + dims_to_string(zyxc.dims()));
   const int64_t z = zyxc.dim(1), y = zyxc.dim(2), x = zyxc.dim(3), c = zyxc.dim(4);

@@ -18,6 +18,8 @@ TEST(FormatOf, RecognisesEveryExtensionCaseInsensitively) {
   EXPECT_EQ(format_of("x/y.z/a.MHD"), FileFormat::metaimage);
   EXPECT_EQ(format_of("a.npy"), FileFormat::npy);
   EXPECT_EQ(format_of("a.Npy"), FileFormat::npy);
+  EXPECT_EQ(format_of("stack.tif"), FileFormat::tiff);
+  EXPECT_EQ(format_of("stack.TIFF"), FileFormat::tiff);
 }
 
 TEST(FormatOf, RejectsOtherNames) {
@@ -36,7 +38,7 @@ TEST(FormatOf, RejectsOtherNames) {
 
 TEST(SupportedExtensions, NamesEveryFormat) {
   const std::string text = supported_extensions();
-  for (const char* ext : {".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd", ".npy"})
+  for (const char* ext : {".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd", ".tif", ".tiff", ".npy"})
     EXPECT_NE(text.find(ext), std::string::npos) << ext;
 }
 
