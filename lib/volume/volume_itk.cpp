@@ -232,6 +232,9 @@ Volume read_volume(const std::string& path) {
     const bool slope_unset = !std::isfinite(nifti->scl_slope) || nifti->scl_slope == 0.0;
     if (slope_unset && std::isfinite(nifti->scl_inter) && nifti->scl_inter != 0.0)
       return detail::read_nifti_direct(path, *nifti);
+    // ITK 5.2 reads a single-slice file with more than three dimensions (a vector or 4-D
+    // image, nz = 1) as 2-D and drops the z spacing, origin and direction.
+    if (nifti->dim[0] > 3 && nifti->dim[3] == 1) return detail::read_nifti_direct(path, *nifti);
   }
   if (!io->CanReadFile(path.c_str()))
     fail(ErrorKind::volume_read, path, std::string("not a readable ") + format_name(format) + " file");
