@@ -48,29 +48,43 @@ RunResult run_layer(const RunOptions& options) {
   const std::vector<std::string> destinations = planned_output_paths(request, layer.config.filters);
   OutputTransaction transaction(destinations, options.force);
 
-  LayerInput input = read_layer_input(options.inputs, options.axes, layer.config.channels_first);
-  if (input.ndhwc.dim(4) != layer.input_channels)
-    throw Error(ErrorKind::shape, input.description + ": " + std::to_string(input.ndhwc.dim(4)) +
+  // A volume that can be read in slabs is opened first (header only): whether it is read
+  // whole depends on whether the run fits the memory limit.
+  std::unique_ptr<volume::SlabReader> streamed = open_streamed_input(options.inputs, options.axes);
+  LayerInput input;
+  if (streamed) {
+    input.geometry = streamed->geometry();
+    input.description = options.inputs.front();
+  } else {
+    input = read_layer_input(options.inputs, options.axes, layer.config.channels_first);
+  }
+  const Dims in_dims = streamed ? streamed->dims() : input.ndhwc.dims();
+  if (in_dims[4] != layer.input_channels)
+    throw Error(ErrorKind::shape, input.description + ": " + std::to_string(in_dims[4]) +
                                       " input channels, but the layer's kernel " +
                                       dims_to_string(layer.weights->kernel.dims()) + " with groups = " +
                                       std::to_string(layer.config.groups) + " needs " +
                                       std::to_string(layer.input_channels));
-  const engine::ConvPlan plan = plan_for_input(layer.config, layer.params, input.ndhwc.dims());
-  const Dims out_dims{input.ndhwc.dim(0), plan.axis[0].out, plan.axis[1].out, plan.axis[2].out, layer.params.oc};
+  const engine::ConvPlan plan = plan_for_input(layer.config, layer.params, in_dims);
+  const Dims out_dims{in_dims[0], plan.axis[0].out, plan.axis[1].out, plan.axis[2].out, layer.params.oc};
   checked_element_count(out_dims, options.output + ": output");
   spdlog::info("input {} {} -> output {}", input.description,
-               dims_to_string(keras_layout(input.ndhwc.dims(), layer.config.channels_first)),
+               dims_to_string(keras_layout(in_dims, layer.config.channels_first)),
                dims_to_string(keras_layout(out_dims, layer.config.channels_first)));
 
   const int64_t limit = options.memory_limit > 0 ? options.memory_limit : default_memory_limit();
-  const SlabPlan slabs = plan_slabs(layer.params, input.ndhwc.dims(), out_dims, layer.weights->kernel.size(), limit,
-                                    options.slab_planes, request);
+  const SlabPlan slabs = plan_slabs(layer.params, in_dims, out_dims, layer.weights->kernel.size(), limit,
+                                    options.slab_planes, streamed != nullptr, request);
+  if (slabs.in_memory && streamed) {
+    streamed.reset();
+    input = read_layer_input(options.inputs, options.axes, layer.config.channels_first);
+  }
   const Geometry geometry = input.geometry ? output_geometry(*input.geometry, layer.params, plan, options.axes) : Geometry{};
   std::vector<std::string> staged;
   for (const auto& d : destinations) staged.push_back(transaction.staging_path(d));
   engine::ThreadPool pool(options.threads);
   RunResult result;
-  result.input_shape = keras_layout(input.ndhwc.dims(), layer.config.channels_first);
+  result.input_shape = keras_layout(in_dims, layer.config.channels_first);
   result.output_shape = keras_layout(out_dims, layer.config.channels_first);
   result.outputs = destinations;
 
@@ -78,11 +92,17 @@ RunResult run_layer(const RunOptions& options) {
     if (options.reference_engine)
       throw Error(ErrorKind::usage, "--engine reference computes the whole output at once and cannot run in slabs "
                                     "(--memory-limit " + format_bytes(limit) + ", --slab-planes); use the fast engine");
-    spdlog::info("output in {} slabs of {} planes (about {} resident; --memory-limit {})",
-                 slabs.slabs, slabs.planes_per_slab, format_bytes(slabs.peak_bytes), format_bytes(limit));
+    spdlog::info("output in {} slabs of {} planes, input {} (about {} resident; --memory-limit {})", slabs.slabs,
+                 slabs.planes_per_slab, streamed ? "read in slabs" : "held whole", format_bytes(slabs.peak_bytes),
+                 format_bytes(limit));
     const engine::FastConv3d fast(layer.params, layer.weights->kernel, layer.weights->bias);
     const auto start = std::chrono::steady_clock::now();
-    run_in_slabs(fast, input.ndhwc, plan, slabs, request, geometry, staged, pool);
+    const std::string path = input.description;
+    const InputPlanes planes = streamed ? InputPlanes([&](int64_t first, int64_t last) {
+      return read_input_planes(*streamed, path, first, last);
+    })
+                                        : planes_of(input.ndhwc);
+    run_in_slabs(fast, planes, in_dims, plan, slabs, request, geometry, staged, pool);
     transaction.commit();
     result.compute_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     result.engine = fast.describe();

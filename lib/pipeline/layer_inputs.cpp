@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "volume/slab_reader.hpp"
 #include "volume/volume_io.hpp"
 
 namespace voxconv::pipeline {
@@ -98,6 +99,22 @@ LayerInput read_layer_input(const std::vector<std::string>& paths, AxisOrder axe
   volumes.clear();
   in.ndhwc = swap_itk_keras_layout(std::move(stacked), axes);
   return in;
+}
+
+std::unique_ptr<volume::SlabReader> open_streamed_input(const std::vector<std::string>& paths, AxisOrder axes) {
+  if (paths.size() != 1 || axes != AxisOrder::zyx) return nullptr;
+  return volume::open_volume_slab_reader(paths[0]);
+}
+
+Tensor read_input_planes(volume::SlabReader& reader, const std::string& path, int64_t first, int64_t last) {
+  Tensor planes = reader.read(first, last);
+  const int64_t bad = find_non_finite(planes);
+  if (bad >= 0) {
+    const int64_t at = bad + first * (planes.size() / std::max<int64_t>(1, last - first));
+    throw Error(ErrorKind::volume_read, path + ": contains " + (std::isnan(planes.data()[bad]) ? "NaN" : "infinity") +
+                                            " (element " + std::to_string(at) + "); voxconv refuses non-finite input");
+  }
+  return planes;
 }
 
 }  // namespace voxconv::pipeline

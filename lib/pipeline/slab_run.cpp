@@ -37,9 +37,12 @@ int64_t slab_bytes(const engine::Conv3dParams& p, const Dims& in_dims, const Dim
 }  // namespace
 
 SlabPlan plan_slabs(const engine::Conv3dParams& params, const Dims& in_dims, const Dims& out_dims,
-                    int64_t weight_values, int64_t limit, int64_t forced_planes, const OutputRequest& request) {
-  const int64_t fixed = kProgramReserveBytes + checked_element_count(in_dims, "input") * kFloat + 2 * weight_values * kFloat;
-  const int64_t whole = fixed + checked_element_count(out_dims, "output") * kFloat;
+                    int64_t weight_values, int64_t limit, int64_t forced_planes, bool input_streamed,
+                    const OutputRequest& request) {
+  const int64_t input_bytes = checked_element_count(in_dims, "input") * kFloat;
+  const int64_t fixed = kProgramReserveBytes + (input_streamed ? 0 : input_bytes) + 2 * weight_values * kFloat;
+  const int64_t whole = kProgramReserveBytes + input_bytes + 2 * weight_values * kFloat +
+                        checked_element_count(out_dims, "output") * kFloat;
   SlabPlan result;
   result.peak_bytes = whole;
   if (whole <= limit && forced_planes <= 0) return result;
@@ -52,7 +55,9 @@ SlabPlan plan_slabs(const engine::Conv3dParams& params, const Dims& in_dims, con
   if (one_plane > limit && forced_planes <= 0)
     throw Error(ErrorKind::usage, "--memory-limit " + format_bytes(limit) + " is too small: " + numbers +
                                       " does not fit, and slabs of one output plane still need " +
-                                      format_bytes(one_plane) + " (the input is held whole)");
+                                      format_bytes(one_plane) +
+                                      (input_streamed ? "" : " (this input is held whole: only NIfTI inputs without "
+                                                             "scaling, one channel if gzipped, are read in slabs)"));
   const bool npy = npy_output(request);
   const std::string why = forced_planes > 0 ? "--slab-planes asks for slabs"
                                             : "the output (" + numbers + ") does not fit --memory-limit " + format_bytes(limit);
@@ -73,13 +78,23 @@ SlabPlan plan_slabs(const engine::Conv3dParams& params, const Dims& in_dims, con
   return result;
 }
 
-void run_in_slabs(const engine::FastConv3d& conv, const Tensor& ndhwc, const engine::ConvPlan& plan,
+InputPlanes planes_of(const Tensor& ndhwc) {
+  return [&ndhwc](int64_t first, int64_t last) {
+    const int64_t N = ndhwc.dim(0), ID = ndhwc.dim(1), in_plane = ndhwc.size() / std::max<int64_t>(1, N * ID);
+    Tensor planes({N, last - first, ndhwc.dim(2), ndhwc.dim(3), ndhwc.dim(4)});
+    for (int64_t n = 0; n < N; ++n)
+      std::copy_n(ndhwc.data() + (n * ID + first) * in_plane, (last - first) * in_plane,
+                  planes.data() + n * (last - first) * in_plane);
+    return planes;
+  };
+}
+
+void run_in_slabs(const engine::FastConv3d& conv, const InputPlanes& input, const Dims& in_dims, const engine::ConvPlan& plan,
                   const SlabPlan& slabs, const OutputRequest& request, const Geometry& geometry,
                   const std::vector<std::string>& staged_paths, engine::ThreadPool& pool) {
   const engine::Conv3dParams& p = conv.params();
-  const int64_t N = ndhwc.dim(0), ID = ndhwc.dim(1);
+  const int64_t N = in_dims[0], ID = in_dims[1];
   const Dims out_dims{N, plan.axis[0].out, plan.axis[1].out, plan.axis[2].out, p.oc};
-  const int64_t in_plane = product(ndhwc.dims(), 2, 5);
 
   std::vector<std::unique_ptr<volume::SlabWriter>> writers;
   if (npy_output(request)) {
@@ -99,10 +114,8 @@ void run_in_slabs(const engine::FastConv3d& conv, const Tensor& ndhwc, const eng
   for (int64_t od0 = 0; od0 < out_dims[1]; od0 += slabs.planes_per_slab) {
     const int64_t od1 = std::min(out_dims[1], od0 + slabs.planes_per_slab);
     const auto [first, last] = engine::input_planes_for(p, plan, ID, od0, od1);
-    Tensor src({N, std::max<int64_t>(1, last - first), ndhwc.dim(2), ndhwc.dim(3), ndhwc.dim(4)});
-    for (int64_t n = 0; n < N; ++n)
-      std::copy_n(ndhwc.data() + (n * ID + first) * in_plane, (last - first) * in_plane,
-                  src.data() + n * src.dim(1) * in_plane);
+    // A window of padding only still needs a (zero) plane to point at.
+    Tensor src = last > first ? input(first, last) : Tensor({N, 1, in_dims[2], in_dims[3], in_dims[4]});
     Tensor dst({N, od1 - od0, out_dims[2], out_dims[3], p.oc});
     conv.run_slab(src, {ID, first, od0, od1}, dst, pool);
     src = Tensor();

@@ -2,6 +2,7 @@
 // Runs whose output does not fit the memory limit: the fast engine computes the output a
 // slab of depth planes at a time (each from only the input planes it needs) and each slab
 // goes straight to its place in the output file. The bytes equal the in-memory run's.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,11 +28,19 @@ struct SlabPlan {
 // of that many planes whatever the limit. Throws ErrorKind::usage naming the numbers when
 // not even one output plane fits, or when the output cannot be written in slabs (format,
 // --axes xyz).
+// `input_streamed`: the input is read slab by slab, not held whole.
 SlabPlan plan_slabs(const engine::Conv3dParams& params, const Dims& in_dims, const Dims& out_dims,
-                    int64_t weight_values, int64_t limit, int64_t forced_planes, const OutputRequest& request);
+                    int64_t weight_values, int64_t limit, int64_t forced_planes, bool input_streamed,
+                    const OutputRequest& request);
+
+// Input planes [first, last) of the Keras NDHWC input, all samples.
+using InputPlanes = std::function<Tensor(int64_t first, int64_t last)>;
+
+// Planes of an input held whole.
+InputPlanes planes_of(const Tensor& ndhwc);
 
 // Computes and writes the output slab by slab to `staged_paths` (as write_layer_output).
-void run_in_slabs(const engine::FastConv3d& conv, const Tensor& ndhwc, const engine::ConvPlan& plan,
+void run_in_slabs(const engine::FastConv3d& conv, const InputPlanes& input, const Dims& in_dims, const engine::ConvPlan& plan,
                   const SlabPlan& slabs, const OutputRequest& request, const Geometry& geometry,
                   const std::vector<std::string>& staged_paths, engine::ThreadPool& pool);
 

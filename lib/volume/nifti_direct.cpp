@@ -343,6 +343,70 @@ Geometry nifti_geometry(const NiftiHeader& h, const std::string& path, std::vect
   return g;
 }
 
+bool nifti_rescales(const NiftiHeader& h) {
+  // NIfTI: scale only when scl_slope is non-zero (and finite); a non-finite intercept
+  // counts as 0, as nibabel reads it.
+  const double slope = h.scl_slope;
+  const double inter = std::isfinite(h.scl_inter) ? h.scl_inter : 0.0;
+  const double eps = std::numeric_limits<double>::epsilon();
+  return std::isfinite(slope) && std::fabs(slope) > eps && (std::fabs(slope - 1.0) > eps || std::fabs(inter) > eps);
+}
+
+namespace {
+
+class NiftiPlaneReader final : public SlabReader {
+ public:
+  NiftiPlaneReader(const std::string& path, const NiftiHeader& h, const Geometry& geometry)
+      : path_(path), h_(h), geometry_(geometry), type_(scalar_type(h.datatype, h.big_endian, path)), file_(open_gz(path)) {
+    std::array<int64_t, 8> d{};
+    for (size_t i = 1; i < 8; ++i) d[i] = static_cast<int64_t>(i) <= h.dim[0] ? h.dim[i] : 1;
+    if (d[6] != 1 || d[7] != 1 || (d[4] > 1 && d[5] > 1))
+      fail(path, "NIfTI dimensions beyond the 4th or 5th cannot become channels");
+    dims_ = {1, d[3], d[2], d[1], d[4] * d[5]};
+    checked_element_count(dims_, path);
+  }
+  const Dims& dims() const override { return dims_; }
+  const Geometry& geometry() const override { return geometry_; }
+
+  Tensor read(int64_t z0, int64_t z1) override {
+    const int64_t plane = dims_[2] * dims_[3], channels = dims_[4], voxels = dims_[1] * plane;
+    if (z0 < 0 || z1 > dims_[1] || z0 >= z1)
+      throw Error(ErrorKind::internal, path_ + ": planes " + std::to_string(z0) + ".." + std::to_string(z1));
+    const int64_t n = (z1 - z0) * plane;
+    Tensor out({1, z1 - z0, dims_[2], dims_[3], channels});
+    raw_.resize(static_cast<size_t>(n) * type_.size);
+    values_.resize(static_cast<size_t>(n));
+    for (int64_t c = 0; c < channels; ++c) {
+      const auto at = static_cast<z_off_t>(h_.vox_offset + (c * voxels + z0 * plane) * static_cast<int64_t>(type_.size));
+      if (gzseek(file_.get(), at, SEEK_SET) != at)
+        fail(path_, "truncated file: no voxel data at byte " + std::to_string(at) + gz_problem(file_.get()));
+      read_exact(file_.get(), raw_.data(), raw_.size(), path_, "voxel data");
+      convert_to_float(type_, raw_.data(), values_.data(), values_.size());
+      float* dst = out.data() + c;
+      for (int64_t i = 0; i < n; ++i) dst[i * channels] = values_[static_cast<size_t>(i)];
+    }
+    return out;
+  }
+
+ private:
+  std::string path_;
+  NiftiHeader h_;
+  Geometry geometry_;
+  ScalarType type_;
+  GzFile file_;
+  Dims dims_;
+  std::vector<unsigned char> raw_;
+  std::vector<float> values_;
+};
+
+}  // namespace
+
+std::unique_ptr<SlabReader> open_nifti_plane_reader(const std::string& path, const NiftiHeader& header,
+                                                    const Geometry& geometry) {
+  if (nifti_rescales(header)) throw Error(ErrorKind::internal, path + ": scaled NIfTI data are read whole");
+  return std::make_unique<NiftiPlaneReader>(path, header, geometry);
+}
+
 Volume read_nifti_direct(const std::string& path, const NiftiHeader& h) {
   std::array<int64_t, 8> d{};
   for (size_t i = 1; i < 8; ++i) d[i] = static_cast<int64_t>(i) <= h.dim[0] ? h.dim[i] : 1;
@@ -366,13 +430,8 @@ Volume read_nifti_direct(const std::string& path, const NiftiHeader& h) {
 
   // NIfTI stores channel after channel (x fastest, the 4th/5th dimension slowest);
   // the tensor wants them interleaved.
-  // NIfTI: scale only when scl_slope is non-zero (and finite); a non-finite intercept
-  // counts as 0, as nibabel reads it.
-  const double slope = h.scl_slope;
-  const double inter = std::isfinite(h.scl_inter) ? h.scl_inter : 0.0;
-  const double eps = std::numeric_limits<double>::epsilon();
-  const bool rescale =
-      std::isfinite(slope) && std::fabs(slope) > eps && (std::fabs(slope - 1.0) > eps || std::fabs(inter) > eps);
+  const bool rescale = nifti_rescales(h);
+  const double slope = h.scl_slope, inter = std::isfinite(h.scl_inter) ? h.scl_inter : 0.0;
   constexpr int64_t kChunk = int64_t{1} << 20;
   std::vector<unsigned char> raw(static_cast<size_t>(std::min(voxels, kChunk)) * type.size);
   std::vector<float> values(static_cast<size_t>(std::min(voxels, kChunk)));

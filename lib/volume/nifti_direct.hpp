@@ -6,9 +6,11 @@
 // files, and NIfTI-1 files whose only transform is an sform with shear.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "volume/slab_reader.hpp"
 #include "volume/volume_io.hpp"
 
 namespace voxconv::volume::detail {
@@ -44,6 +46,15 @@ uint64_t nifti_payload_bytes(const NiftiHeader& header, const std::string& path)
 // 4th dimension or from dim[5] vector components, scaling applied, LPS geometry).
 // Geometry approximations are described in Volume::warnings.
 Volume read_nifti_direct(const std::string& path, const NiftiHeader& header);
+
+// Whether values need scl_slope/scl_inter applied (slope finite, non-zero and not the
+// identity with a zero intercept).
+bool nifti_rescales(const NiftiHeader& header);
+
+// Planes of a NIfTI file read with seeks (see open_volume_slab_reader), values converted
+// exactly as read_nifti_direct converts them; `geometry` is given by the caller.
+std::unique_ptr<SlabReader> open_nifti_plane_reader(const std::string& path, const NiftiHeader& header,
+                                                    const Geometry& geometry);
 
 // Geometry from the header as ITK's NiftiImageIO defines it (LPS, unit direction
 // columns, spacing from pixdim); a sheared sform without a qform gets the nearest

@@ -28,6 +28,7 @@
 #include "volume/nifti_direct.hpp"
 #include "volume/nifti_stream_writer.hpp"
 #include "volume/payload_check.hpp"
+#include "volume/slab_reader.hpp"
 #include "volume/volume_io.hpp"
 
 namespace voxconv::volume {
@@ -215,6 +216,22 @@ void check_metaimage_payload(const std::string& path, itk::MetaImageIO& io) {
 }
 }  // namespace
 
+namespace {
+
+// NIfTI files ITK 5.2 gets wrong, which the direct reader takes.
+bool read_nifti_without_itk(const detail::NiftiHeader& h) {
+  if (h.version == 2) return true;  // ITK 5.2 reads NIfTI-1 only
+  // ITK 5.2 adds scl_inter even when scl_slope is 0, which the standard says means no
+  // scaling at all; such files take the reader that follows the standard.
+  const bool slope_unset = !std::isfinite(h.scl_slope) || h.scl_slope == 0.0;
+  if (slope_unset && std::isfinite(h.scl_inter) && h.scl_inter != 0.0) return true;
+  // ITK 5.2 reads a single-slice file with more than three dimensions (a vector or 4-D
+  // image, nz = 1) as 2-D and drops the z spacing, origin and direction.
+  return h.dim[0] > 3 && h.dim[3] == 1;
+}
+
+}  // namespace
+
 Volume read_volume(const std::string& path) {
   check_readable_file(path);
   const FileFormat format = format_of(path);
@@ -225,16 +242,8 @@ Volume read_volume(const std::string& path) {
                                    : std::string("unsupported extension (supported: ") + supported_extensions() + ")");
   std::optional<detail::NiftiHeader> nifti;
   if (format == FileFormat::nifti) {
-    nifti = detail::read_nifti_header(path);                                  // our own parse: ITK's errors say little
-    if (nifti->version == 2) return detail::read_nifti_direct(path, *nifti);  // ITK 5.2 reads NIfTI-1 only
-    // ITK 5.2 adds scl_inter even when scl_slope is 0, which the standard says means no
-    // scaling at all; such files take the reader that follows the standard.
-    const bool slope_unset = !std::isfinite(nifti->scl_slope) || nifti->scl_slope == 0.0;
-    if (slope_unset && std::isfinite(nifti->scl_inter) && nifti->scl_inter != 0.0)
-      return detail::read_nifti_direct(path, *nifti);
-    // ITK 5.2 reads a single-slice file with more than three dimensions (a vector or 4-D
-    // image, nz = 1) as 2-D and drops the z spacing, origin and direction.
-    if (nifti->dim[0] > 3 && nifti->dim[3] == 1) return detail::read_nifti_direct(path, *nifti);
+    nifti = detail::read_nifti_header(path);  // our own parse: ITK's errors say little
+    if (read_nifti_without_itk(*nifti)) return detail::read_nifti_direct(path, *nifti);
   }
   if (!io->CanReadFile(path.c_str()))
     fail(ErrorKind::volume_read, path, std::string("not a readable ") + format_name(format) + " file");
@@ -418,5 +427,34 @@ void write_volume_itk(const std::string& path, const Tensor& zyxc, const Geometr
 }
 
 }  // namespace detail
+
+std::unique_ptr<SlabReader> open_volume_slab_reader(const std::string& path) {
+  check_readable_file(path);
+  if (format_of(path) != FileFormat::nifti) return nullptr;
+  const detail::NiftiHeader h = detail::read_nifti_header(path);
+  // Scaled values would have to match ITK's arithmetic; such files are read whole.
+  if (detail::nifti_rescales(h)) return nullptr;
+  const int64_t channels = std::max<int64_t>(h.dim[0] >= 4 ? h.dim[4] : 1, 1) * std::max<int64_t>(h.dim[0] >= 5 ? h.dim[5] : 1, 1);
+  if (detail::is_gzip_file(path) && channels > 1) return nullptr;  // one pass over gzip per channel and slab
+  detail::check_payload(path, path, 0, detail::is_gzip_file(path) ? detail::Compression::zlib_or_gzip : detail::Compression::none,
+                        static_cast<uint64_t>(h.vox_offset) + detail::nifti_payload_bytes(h, path));
+  // The geometry read_volume reports: ITK's, except where read_volume reads without ITK.
+  std::vector<std::string> warnings;
+  Geometry geometry;
+  if (read_nifti_without_itk(h)) {
+    geometry = detail::nifti_geometry(h, path, warnings);
+  } else {
+    itk::ImageIOBase::Pointer io = io_for(FileFormat::nifti);
+    try {
+      io->SetFileName(path);
+      io->ReadImageInformation();
+      geometry = geometry_of(*io);
+    } catch (const itk::ExceptionObject& e) {
+      if (describe(e).find("orthonormal") == std::string::npos) fail(ErrorKind::volume_read, path, describe(e));
+      geometry = detail::nifti_geometry(h, path, warnings);
+    }
+  }
+  return detail::open_nifti_plane_reader(path, h, geometry);
+}
 
 }  // namespace voxconv::volume
