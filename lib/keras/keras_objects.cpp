@@ -117,6 +117,12 @@ const std::map<std::string, std::string>& names(ObjectKind kind) {
   return constraints;
 }
 
+// The numeric arguments a bare string form stands for where they differ from the class defaults.
+std::vector<std::pair<std::string, double>> string_form_arguments(ObjectKind kind, const std::string& name) {
+  if (kind == ObjectKind::regularizer && name == "l1_l2") return {{"l1", 0.01}, {"l2", 0.01}};
+  return {};
+}
+
 std::string number_text(double v) {
   std::ostringstream s;
   s.precision(17);
@@ -138,9 +144,18 @@ std::string canonical_class(ObjectKind kind, const std::string& name) {
   return it == table.end() ? std::string() : it->second;
 }
 
-std::vector<std::pair<std::string, double>> string_form_arguments(ObjectKind kind, const std::string& name) {
-  if (kind == ObjectKind::regularizer && name == "l1_l2") return {{"l1", 0.01}, {"l2", 0.01}};
-  return {};
+KerasObject make_object(ObjectKind kind, const std::string& name) {
+  KerasObject o;
+  o.class_name = canonical_class(kind, name);
+  const ObjectSchema* schema = find_schema(kind, o.class_name);
+  if (!schema) throw Error(ErrorKind::internal, std::string("unknown ") + to_string(kind) + " '" + name + "'");
+  o.args = schema->numbers;
+  o.texts = schema->texts;
+  if (schema->has_axis) o.axis = std::vector<int64_t>{0};
+  for (const auto& [arg, value] : string_form_arguments(kind, name))
+    for (auto& entry : o.args)
+      if (entry.first == arg) entry.second = value;
+  return o;
 }
 
 engine::InitializerSpec initializer_spec(const KerasObject& o) {

@@ -52,9 +52,9 @@ const ObjectSchema* find_schema(ObjectKind kind, const std::string& class_name);
 // Canonical class for a name a config may use (snake-case string forms, class names and
 // the aliases of every Keras version), or "" when unknown.
 std::string canonical_class(ObjectKind kind, const std::string& name);
-// The numeric arguments a bare string form stands for where they differ from the class
-// defaults: "l1_l2" is L1L2(l1=0.01, l2=0.01) (Keras 2's special case).
-std::vector<std::pair<std::string, double>> string_form_arguments(ObjectKind kind, const std::string& name);
+// The object a bare name stands for, every argument at its default ("glorot_uniform" ->
+// GlorotUniform(seed=None); "l1_l2" -> L1L2(l1=0.01, l2=0.01), Keras 2's special case). Throws ErrorKind::internal for an unknown name.
+KerasObject make_object(ObjectKind kind, const std::string& name);
 
 // The draw an initializer makes (glorot_*, he_*, lecun_* become their variance scaling).
 engine::InitializerSpec initializer_spec(const KerasObject& object);

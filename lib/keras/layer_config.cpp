@@ -127,15 +127,14 @@ KerasObject parse_object(const std::string& source, const std::string& key, cons
   } else {
     bad_key(source, key, v, "must be null, a name or a serialized " + what);
   }
-  obj.class_name = canonical_class(kind, name);
-  if (obj.class_name.empty()) bad_key(source, key, v, "unknown " + what + " '" + name + "'");
+  if (canonical_class(kind, name).empty()) bad_key(source, key, v, "unknown " + what + " '" + name + "'");
+  {
+    KerasObject defaults = make_object(kind, name);
+    defaults.json = obj.json;
+    defaults.string_form = obj.string_form;
+    obj = std::move(defaults);
+  }
   const ObjectSchema& schema = *find_schema(kind, obj.class_name);
-  obj.args = schema.numbers;
-  obj.texts = schema.texts;
-  if (schema.has_axis) obj.axis = std::vector<int64_t>{0};
-  for (const auto& [arg, value] : string_form_arguments(kind, name))
-    for (auto& entry : obj.args)
-      if (entry.first == arg) entry.second = value;
 
   const json* cfg = nullptr;
   if (v.is_object())
@@ -378,11 +377,7 @@ LayerConfig parse_conv3d_dict(const json& c, const std::string& source) {
   const auto object = [&](const char* key, ObjectKind kind, const char* default_name = nullptr) {
     const json* v = get(key);
     if (v) return parse_object(source, key, *v, kind);
-    if (!default_name) return KerasObject{};
-    KerasObject obj = parse_object(source, key, json(default_name), kind);
-    obj.string_form.clear();
-    obj.json.clear();
-    return obj;
+    return default_name ? make_object(kind, default_name) : KerasObject{};
   };
   cfg.kernel_initializer = object("kernel_initializer", ObjectKind::initializer, "glorot_uniform");
   cfg.bias_initializer = object("bias_initializer", ObjectKind::initializer, "zeros");

@@ -2,13 +2,18 @@
 // initializers), `info` (weights, losses, constraints) and `run --apply-constraints`.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "e2e/process.hpp"
+#include "keras/weights_hdf5.hpp"
 #include "test_paths.hpp"
+#include "volume/volume_io.hpp"
 
 namespace voxconv::testing {
 namespace {
@@ -20,6 +25,26 @@ const std::string kLayer21 = (source_dir() / "configs/brainchop_model5ae_layer21
 ProcessResult voxconv(const std::vector<std::string>& args) { return run_process(voxconv_binary(), args); }
 
 void write_file(const std::string& path, const std::string& content) { std::ofstream(path, std::ios::binary) << content; }
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The first python3 on PATH that has h5py and numpy, or "" (the checks that need it skip).
+std::string python_with_h5py() {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    const std::string candidate = dir + "/python3";
+    if (::access(candidate.c_str(), X_OK) == 0 && run_process(candidate, {"-c", "import h5py, numpy"}).exit_code == 0)
+      return candidate;
+  }
+  return "";
+}
 
 void expect_bad_input(const ProcessResult& r, const std::string& mention) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
@@ -73,6 +98,118 @@ TEST(ConfigCommand, BadConfigsExitTwoNamingTheKey) {
   expect_bad_input(voxconv({"config", "--config", dir / "c.json"}), "\"kernel_initializer.mode\"");
   write_file(dir / "l.json", R"({"filters": 4, "kernel_size": 3, "lora_rank": 4})");
   expect_bad_input(voxconv({"config", "--config", dir / "l.json", "--keras", "2"}), "lora_rank");
+}
+
+// ---- voxconv init ---------------------------------------------------------------------
+
+const char* kInitConfig =
+    R"({"name": "enc", "filters": 8, "kernel_size": [3, 1, 2], "groups": 2, "padding": "same",
+        "kernel_initializer": "he_normal",
+        "bias_initializer": {"class_name": "RandomNormal", "config": {"mean": 1.0, "stddev": 0.5, "seed": null}}})";
+
+// What Keras' loader would read (h5py, keras_load_weights_check.py) equals what voxconv's
+// own reader reads, and the layer runs with the file.
+void check_loadable(const TempDir& dir, const std::string& weights, const std::string& layout) {
+  const std::string python = python_with_h5py();
+  if (python.empty()) GTEST_SKIP() << "python3 with h5py and numpy not found: Keras loader check skipped";
+  const std::string script = (source_dir() / "tests/e2e/keras_load_weights_check.py").string();
+  auto r = run_process(python, {script, weights, layout, "enc", "3,1,2,2,8", "8", dir / "read"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const keras::LayerWeights ours = keras::load_conv3d_weights(weights, "", "enc");
+  EXPECT_EQ(volume::read_npy(dir / "read_kernel.npy").values(), ours.kernel.values());
+  EXPECT_EQ(volume::read_npy(dir / "read_bias.npy").values(), ours.bias.values());
+}
+
+TEST(InitCommand, WritesAKeras2SaveWeightsFileThatKerasAndVoxconvRead) {
+  TempDir dir;
+  write_file(dir / "c.json", kInitConfig);
+  auto r = voxconv({"init", "--config", dir / "c.json", "--input-shape", "6,6,6,4", "--seed", "42", "--output", dir / "w.h5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("enc/kernel:0 (3, 1, 2, 2, 8) <- HeNormal(seed=None): truncated normal"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fan_in 12, fan_out 48"), std::string::npos) << r.out;  // in/groups = 2, receptive field 6
+  EXPECT_NE(r.out.find("enc/bias:0 (8,) <- RandomNormal"), std::string::npos) << r.out;
+  const keras::LayerWeights w = keras::load_conv3d_weights(dir / "w.h5", "", "");
+  EXPECT_EQ(w.file.layout, keras::WeightsLayout::keras2_weights);
+  EXPECT_EQ(w.layer_name, "enc");
+  EXPECT_EQ(w.kernel_info.name, "enc/kernel:0");
+  // The layer runs with the weights it built.
+  Tensor input({1, 6, 6, 6, 4});
+  for (int64_t i = 0; i < input.size(); ++i) input.data()[i] = static_cast<float>(i % 7) - 3.0f;
+  volume::write_npy(dir / "in.npy", input);
+  r = voxconv({"run", "--config", dir / "c.json", "--weights", dir / "w.h5", "--input", dir / "in.npy", "--output", dir / "out.npy"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(volume::read_npy(dir / "out.npy").dims(), (Dims{1, 6, 6, 6, 8}));
+  check_loadable(dir, dir / "w.h5", "keras2");  // last: skips without python3 + h5py
+}
+
+TEST(InitCommand, WritesTheKeras3LayoutWithKeras3) {
+  TempDir dir;
+  write_file(dir / "c.json", kInitConfig);
+  auto r = voxconv({"init", "--config", dir / "c.json", "--input-shape", "6,6,6,4", "--seed", "42", "--keras", "3",
+                    "--output", dir / "w.weights.h5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const keras::LayerWeights w = keras::load_conv3d_weights(dir / "w.weights.h5", "", "");
+  EXPECT_EQ(w.file.layout, keras::WeightsLayout::keras3_weights);
+  EXPECT_EQ(w.kernel_info.path, "/layers/conv3d/vars/0");
+  EXPECT_EQ(w.layer_name, "enc");  // the vars group's name attribute
+  // The same seed draws the same values whatever the layout.
+  voxconv({"init", "--config", dir / "c.json", "--input-shape", "6,6,6,4", "--seed", "42", "--output", dir / "w2.h5"});
+  EXPECT_EQ(keras::load_conv3d_weights(dir / "w2.h5", "", "").kernel.values(), w.kernel.values());
+  check_loadable(dir, dir / "w.weights.h5", "keras3");  // last: skips without python3 + h5py
+}
+
+TEST(InitCommand, SameSeedSameBytesOtherSeedOtherValuesConfigSeedWins) {
+  TempDir dir;
+  write_file(dir / "c.json", kInitConfig);
+  const auto init = [&](const std::string& seed, const std::string& out, const std::string& config) {
+    auto r = voxconv({"init", "--config", config, "--input-shape", "6,6,6,4", "--seed", seed, "--output", dir / out});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  };
+  init("7", "a.h5", dir / "c.json");
+  init("7", "b.h5", dir / "c.json");
+  init("8", "c.h5", dir / "c.json");
+  EXPECT_EQ(read_file(dir / "a.h5"), read_file(dir / "b.h5"));
+  const auto a = keras::load_conv3d_weights(dir / "a.h5", "", ""), c = keras::load_conv3d_weights(dir / "c.h5", "", "");
+  EXPECT_NE(a.kernel.values(), c.kernel.values());
+  EXPECT_NE(a.bias.values(), c.bias.values());
+  // An initializer's own seed decides its values, as a seeded Keras initializer ignores the global seed.
+  write_file(dir / "seeded.json", R"({"name": "enc", "filters": 8, "kernel_size": 3, "kernel_initializer": {"class_name": "GlorotNormal", "config": {"seed": 5}}, "bias_initializer": "random_uniform"})");
+  init("1", "s1.h5", dir / "seeded.json");
+  init("2", "s2.h5", dir / "seeded.json");
+  const auto s1 = keras::load_conv3d_weights(dir / "s1.h5", "", ""), s2 = keras::load_conv3d_weights(dir / "s2.h5", "", "");
+  EXPECT_EQ(s1.kernel.values(), s2.kernel.values());
+  EXPECT_NE(s1.bias.values(), s2.bias.values());
+}
+
+TEST(InitCommand, RefusalsLeaveNoOutput) {
+  TempDir dir;
+  write_file(dir / "c.json", kInitConfig);
+  write_file(dir / "identity.json", R"({"filters": 4, "kernel_size": 3, "kernel_initializer": "identity"})");
+  write_file(dir / "orth_bias.json", R"({"filters": 4, "kernel_size": 3, "bias_initializer": "orthogonal"})");
+  const auto init = [&](const std::string& config, const std::string& out, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"init", "--config", config, "--input-shape", "6,6,6,4", "--seed", "1", "--output", out};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return voxconv(args);
+  };
+  expect_bad_input(init(dir / "identity.json", dir / "i.h5"), "Identity matrix initializer can only be used for 2D matrices");
+  expect_bad_input(init(dir / "orth_bias.json", dir / "o.h5"), "\"bias_initializer\"");
+  expect_bad_input(init(dir / "c.json", dir / "w.weights.h5"), "--keras 3");
+  expect_bad_input(init(dir / "c.json", dir / "w.h5", {"--keras", "3"}), "*.weights.h5");
+  expect_bad_input(init(dir / "c.json", dir / "w.npy"), ".h5 or .hdf5");
+  expect_bad_input(voxconv({"init", "--config", dir / "c.json", "--input-shape", "6,6,6,3", "--seed", "1", "--output", dir / "g.h5"}),
+                   "groups");
+  expect_bad_input(voxconv({"init", "--config", dir / "c.json", "--input-shape", "6,6,6,4", "--seed", "-1", "--output", dir / "s.h5"}),
+                   "--seed");
+  EXPECT_EQ(count_entries(dir.path()), 3);  // the three configs, nothing else
+  ASSERT_EQ(init(dir / "c.json", dir / "w.h5").exit_code, 0);
+  const std::string before = read_file(dir / "w.h5");
+  auto r = voxconv({"init", "--config", dir / "c.json", "--input-shape", "6,6,6,4", "--seed", "2", "--output", dir / "w.h5"});
+  expect_bad_input(r, "already exists");
+  EXPECT_EQ(read_file(dir / "w.h5"), before);
+  r = voxconv({"init", "--config", dir / "c.json", "--input-shape", "6,6,6,4", "--seed", "2", "--output", dir / "w.h5", "--force"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(read_file(dir / "w.h5"), before);
+  EXPECT_EQ(count_entries(dir.path()), 4);
 }
 
 }  // namespace
