@@ -1,4 +1,5 @@
 // `voxconv run`: flags -> pipeline::run_layer -> a line per written file.
+#include <iomanip>
 #include <iostream>
 #include <memory>
 
@@ -28,6 +29,8 @@ Command add_run_command(CLI::App& app, const GlobalFlags& flags) {
   cmd->add_option("--keras", s->keras, "Keras version rules to follow (2 or 3); default: detected");
   cmd->add_option("--engine", s->engine, "fast (default) or reference (the simple oracle)")
       ->check(CLI::IsMember({"fast", "reference"}));
+  cmd->add_flag("--apply-constraints", s->run.apply_constraints,
+                "Apply kernel/bias constraints to the weights first, as Keras does after a training step");
   return {cmd, [s, &flags]() {
             s->run.axes = pipeline::parse_axis_order(s->axes);
             s->run.keras_version = parse_keras_flag(s->keras);
@@ -37,6 +40,12 @@ Command add_run_command(CLI::App& app, const GlobalFlags& flags) {
               for (const auto& path : result.outputs) std::cout << "wrote " << path << "\n";
               std::cout << "output shape " << dims_to_string(result.output_shape) << ", computed in "
                         << result.compute_seconds << " s\n";
+              for (const auto& line : result.constraints_applied) std::cout << "constraint " << line << "\n";
+              if (const auto& p = result.activity_penalty)
+                std::cout << std::setprecision(10) << "activity regularizer " << p->regularizer << ": loss " << p->value
+                          << " (sum " << p->sum << " over the batch of " << p->batch
+                          << ", divided by the batch size as tf.keras 2.x and Keras >= 3.14 do; Keras 2.2.4 and "
+                             "Keras 3.0-3.13 report the sum)\n";
             }
             return kExitOk;
           }};

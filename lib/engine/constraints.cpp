@@ -37,8 +37,7 @@ void apply_constraint(const ConstraintSpec& spec, Tensor& w) {
   float* data = w.data();
   const auto n = static_cast<size_t>(w.size());
   if (spec.kind == ConstraintKind::non_neg) {
-    for (size_t i = 0; i < n; ++i)
-      if (!(data[i] >= 0.0f)) data[i] = 0.0f;
+    for (size_t i = 0; i < n; ++i) data[i] *= data[i] >= 0.0f ? 1.0f : 0.0f;  // Keras: w * (w >= 0), so -0.0 for w < 0
     return;
   }
   // Slice of element i: its coordinates on the kept axes, flattened.

@@ -123,11 +123,15 @@ std::vector<std::pair<std::string, double>> string_form_arguments(ObjectKind kin
   return {};
 }
 
+// The shortest of 15 and 17 significant digits that reads back as the same double.
 std::string number_text(double v) {
-  std::ostringstream s;
-  s.precision(17);
-  s << v;
-  return s.str();
+  for (const int digits : {15, 17}) {
+    std::ostringstream s;
+    s.precision(digits);
+    s << v;
+    if (digits == 17 || std::stod(s.str()) == v) return s.str();
+  }
+  return "";
 }
 
 }  // namespace

@@ -599,4 +599,23 @@ std::vector<std::string> keras_weight_names(const LayerConfig& config, KerasVers
   return names;
 }
 
+std::vector<KerasVariable> keras_variables(const LayerConfig& config, KerasVersion version) {
+  const std::string base = config.name.empty() ? "conv3d" : config.name;
+  std::vector<KerasVariable> out;
+  for (const char* weight : {"kernel", "bias"}) {
+    if (std::string(weight) == "bias" && !config.use_bias) break;
+    if (version == KerasVersion::keras3) out.push_back({weight, base + "/" + weight});
+    else out.push_back({base + "/" + weight + ":0", ""});
+  }
+  return out;
+}
+
+std::string variable_dtype(const LayerConfig& config) {
+  return config.dtype.rfind("mixed_", 0) == 0 ? "float32" : config.dtype;
+}
+
+std::string compute_dtype(const LayerConfig& config) {
+  return config.dtype.rfind("mixed_", 0) == 0 ? config.dtype.substr(6) : config.dtype;
+}
+
 }  // namespace voxconv::keras

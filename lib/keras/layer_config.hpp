@@ -85,7 +85,21 @@ engine::Conv3dParams to_conv_params(const LayerConfig& config, int64_t input_cha
 // Keras' count_params(): prod(kernel_size) * in/groups * filters + filters (bias).
 int64_t count_params(const LayerConfig& config, int64_t input_channels);
 
-// Keras' weight names in layer.weights order, e.g. {"conv3d/kernel:0", "conv3d/bias:0"}.
+// Keras' weight names in layer.weights order, e.g. {"conv3d/kernel:0", "conv3d/bias:0"}
+// (Keras 3: the variables' paths {"conv3d/kernel", "conv3d/bias"}).
 std::vector<std::string> keras_weight_names(const LayerConfig& config, KerasVersion version);
+
+// A layer variable as Keras names it: tf.keras 2.x `variable.name` = "conv3d/kernel:0" (no
+// path); Keras 3 `variable.name` = "kernel" and `variable.path` = "conv3d/kernel".
+struct KerasVariable {
+  std::string name;
+  std::string path;  // "" in Keras 2
+};
+std::vector<KerasVariable> keras_variables(const LayerConfig& config, KerasVersion version);
+
+// The dtype variables are stored in: "float32" for the mixed_* policies, else the policy's dtype.
+std::string variable_dtype(const LayerConfig& config);
+// The dtype the layer computes in: float16/bfloat16 for the mixed_* policies, else the dtype.
+std::string compute_dtype(const LayerConfig& config);
 
 }  // namespace voxconv::keras

@@ -9,6 +9,7 @@
 #include "engine/conv3d_fast.hpp"
 #include "engine/conv3d_reference.hpp"
 #include "engine/thread_pool.hpp"
+#include "pipeline/layer_constraints.hpp"
 #include "pipeline/layer_inputs.hpp"
 #include "pipeline/layer_loader.hpp"
 #include "pipeline/layer_outputs.hpp"
@@ -33,7 +34,13 @@ RunResult run_layer(const RunOptions& options) {
   request.compress = options.compress;
   request.axes = options.axes;
 
-  const LoadedLayer layer = load_layer({options.config_path, options.weights_path, options.layer, options.keras_version});
+  LoadedLayer layer = load_layer({options.config_path, options.weights_path, options.layer, options.keras_version});
+  check_activity_regularizer(layer.config);
+  std::vector<std::string> constraints_applied;
+  if (options.apply_constraints) {
+    constraints_applied = apply_constraints(layer);
+    for (const auto& line : constraints_applied) spdlog::info("{}", line);
+  }
   request.channels_first = layer.config.channels_first;
   spdlog::info("layer '{}' from {} ({}: {}): {}", layer.weights->layer_name, options.weights_path,
                keras::to_string(layer.version.version), layer.version.reason, layer.params.to_string());
@@ -74,6 +81,8 @@ RunResult run_layer(const RunOptions& options) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   RunResult result;
+  result.constraints_applied = std::move(constraints_applied);
+  result.activity_penalty = activity_penalty(layer.config, dst);
   result.input_shape = keras_layout(input.ndhwc.dims(), layer.config.channels_first);
   input.ndhwc = Tensor();  // the input is not needed for writing: keep peak memory at input + output
   result.output_shape = keras_layout(dst.dims(), layer.config.channels_first);

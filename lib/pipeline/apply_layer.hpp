@@ -8,6 +8,7 @@
 #include "core/tensor.hpp"
 #include "keras/layer_config.hpp"
 #include "pipeline/axes.hpp"
+#include "pipeline/layer_losses.hpp"
 
 namespace voxconv::pipeline {
 
@@ -24,6 +25,7 @@ struct RunOptions {
   bool compress = false;
   std::optional<keras::KerasVersion> keras_version;
   bool reference_engine = false;  // the simple oracle instead of the fast engine
+  bool apply_constraints = false;  // kernel/bias constraints applied to the weights first (layer_constraints)
 };
 
 struct RunResult {
@@ -33,6 +35,8 @@ struct RunResult {
   double compute_seconds = 0.0;
   double gflops = 0.0;
   std::string engine;  // e.g. "avx512/oc" or "reference"
+  std::vector<std::string> constraints_applied;          // one line per constrained weight
+  std::optional<ActivityPenalty> activity_penalty;  // the activity regularizer's loss on the output
 };
 
 // Throws voxconv::Error; on any failure no output file exists or was changed.

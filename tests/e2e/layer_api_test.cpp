@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -210,6 +212,115 @@ TEST(InitCommand, RefusalsLeaveNoOutput) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(read_file(dir / "w.h5"), before);
   EXPECT_EQ(count_entries(dir.path()), 4);
+}
+
+// ---- losses and constraints against NumPy goldens -------------------------------------
+// tests/golden/layer_api/<case>/ from tests/golden/generate_layer_api_goldens.py (float64 NumPy).
+
+std::vector<std::filesystem::path> layer_api_cases() {
+  std::vector<std::filesystem::path> cases;
+  for (const auto& e : std::filesystem::directory_iterator(source_dir() / "tests/golden/layer_api"))
+    if (std::filesystem::exists(e.path() / "case.json")) cases.push_back(e.path());
+  std::sort(cases.begin(), cases.end());
+  return cases;
+}
+
+// The number after `label` in text ("... loss 1.25 (sum ...").
+double number_after(const std::string& text, const std::string& label) {
+  const size_t at = text.find(label);
+  if (at == std::string::npos) return NAN;
+  return std::strtod(text.c_str() + at + label.size(), nullptr);
+}
+
+TEST(LayerApiGoldens, LossesAndConstrainedOutputsMatchNumpy) {
+  const auto cases = layer_api_cases();
+  ASSERT_GE(cases.size(), 7u);
+  for (const auto& dir : cases) {
+    const std::string name = dir.filename().string();
+    const json c = json::parse(read_file((dir / "case.json").string()));
+    const std::string config = (dir / "config.json").string(), weights = (dir / "weights.h5").string();
+
+    // info: the weight regularizers' penalties on the loaded weights.
+    auto r = voxconv({"info", "--config", config, "--weights", weights, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    const json info = json::parse(r.out);
+    EXPECT_EQ(info["keras_version"], "Keras " + c["keras"].get<std::string>()) << name;
+    ASSERT_EQ(info["losses"].size(), c["losses"].size()) << name << ": " << info["losses"].dump();
+    for (size_t i = 0; i < c["losses"].size(); ++i) {
+      const json& want = c["losses"][i];
+      const json& got = info["losses"][i];
+      EXPECT_EQ(got["regularizer"], want["regularizer"]) << name;
+      if (want["value"].is_null()) {
+        EXPECT_TRUE(got["value"].is_null()) << name << ": " << got.dump();
+      } else {
+        ASSERT_TRUE(got["value"].is_number()) << name << ": " << got.dump();
+        EXPECT_NEAR(got["value"].get<double>(), want["value"].get<double>(), 1e-12 * want["value"].get<double>()) << name;
+      }
+    }
+
+    // run: the output (after the constraints when asked) and the activity regularizer's loss.
+    // Tolerance: float32 accumulation of up to 36 products of magnitude ~10 (atol 2e-5).
+    TempDir out;
+    std::vector<std::string> args{"run", "--config", config, "--weights", weights, "--input", (dir / "input.npy").string(),
+                                  "--output", out / "out.npy"};
+    for (const auto& a : c["run_args"]) args.push_back(a.get<std::string>());
+    r = voxconv(args);
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    const Tensor got = volume::read_npy(out / "out.npy");
+    const Tensor want = volume::read_npy((dir / "expected.npy").string());
+    ASSERT_EQ(got.dims(), want.dims()) << name;
+    double worst = 0;
+    for (int64_t i = 0; i < got.size(); ++i)
+      worst = std::max(worst, std::fabs(got.data()[i] - want.data()[i]) / (2e-5 + 1e-5 * std::fabs(want.data()[i])));
+    EXPECT_LE(worst, 1.0) << name << ": output differs from the NumPy golden";
+    if (c["activity"].is_null()) {
+      EXPECT_EQ(r.out.find("activity regularizer"), std::string::npos) << name;
+    } else {
+      const double value = c["activity"]["value"].get<double>(), sum = c["activity"]["sum"].get<double>();
+      EXPECT_NEAR(number_after(r.out, ": loss "), value, 1e-5 * value) << name << ": " << r.out;
+      EXPECT_NEAR(number_after(r.out, "(sum "), sum, 1e-5 * sum) << name << ": " << r.out;
+      EXPECT_EQ(number_after(r.out, "over the batch of "), c["activity"]["batch"].get<double>()) << name;
+    }
+  }
+}
+
+TEST(LayerApiGoldens, ConstraintsChangeTheOutputOnlyWhenAsked) {
+  // Without --apply-constraints the constrained case computes with the weights as stored.
+  const auto dir = source_dir() / "tests/golden/layer_api/constraints_max_norm_per_filter_non_neg_bias";
+  TempDir out;
+  auto plain = voxconv({"run", "--config", (dir / "config.json").string(), "--weights", (dir / "weights.h5").string(),
+                        "--input", (dir / "input.npy").string(), "--output", out / "plain.npy"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const Tensor a = volume::read_npy(out / "plain.npy"), b = volume::read_npy((dir / "expected.npy").string());
+  double diff = 0;
+  for (int64_t i = 0; i < a.size(); ++i) diff = std::max(diff, static_cast<double>(std::fabs(a.data()[i] - b.data()[i])));
+  EXPECT_GT(diff, 1e-2);
+  auto r = voxconv({"run", "--config", (dir / "config.json").string(), "--weights", (dir / "weights.h5").string(),
+                    "--input", (dir / "input.npy").string(), "--output", out / "c.npy", "--apply-constraints"});
+  EXPECT_NE(r.out.find("constraint conv3d/kernel:0: applied MaxNorm(max_value=0.5, axis=[0, 1, 2, 3])"), std::string::npos)
+      << r.out;
+}
+
+TEST(LayerApiGoldens, ConstraintAndRegularizerErrorsAreBadInput) {
+  TempDir dir;
+  const auto golden = source_dir() / "tests/golden/layer_api/penalties_k2";
+  const std::string weights = (golden / "weights.h5").string(), input = (golden / "input.npy").string();
+  // An axis out of range for the bias: Keras fails when it applies the constraint.
+  write_file(dir / "axis.json", R"({"name": "conv3d", "filters": 4, "kernel_size": [3, 2, 3], "padding": "same", "bias_constraint": {"class_name": "MaxNorm", "config": {"max_value": 1, "axis": 2}}})");
+  expect_bad_input(voxconv({"run", "--config", dir / "axis.json", "--weights", weights, "--input", input, "--output",
+                            dir / "o.npy", "--apply-constraints"}),
+                   "\"bias_constraint\"");
+  // OrthogonalRegularizer needs rank-2 inputs: Keras cannot call the layer with it as activity regularizer.
+  write_file(dir / "orth.json", R"({"name": "conv3d", "filters": 4, "kernel_size": [3, 2, 3], "padding": "same", "activity_regularizer": {"class_name": "OrthogonalRegularizer", "config": {"factor": 0.01, "mode": "rows"}}, "kernel_regularizer": "orthogonal_regularizer"})");
+  expect_bad_input(voxconv({"run", "--config", dir / "orth.json", "--weights", weights, "--input", input, "--output", dir / "o.npy"}),
+                   "OrthogonalRegularizer");
+  EXPECT_EQ(count_entries(dir.path()), 2);
+  // info still describes such a layer, with the reason the penalty has no value.
+  auto r = voxconv({"info", "--config", dir / "orth.json", "--weights", weights, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json info = json::parse(r.out);
+  EXPECT_TRUE(info["losses"][0]["value"].is_null());
+  EXPECT_NE(info["losses"][0]["note"].get<std::string>().find("rank 2"), std::string::npos);
 }
 
 }  // namespace
