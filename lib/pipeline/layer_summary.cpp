@@ -202,6 +202,8 @@ LayerSummaryText summarize_layer(const SummaryOptions& options) {
   j["variables"] = names;  // the same list as weights in Keras
   j["trainable_weights"] = cfg.trainable ? names : no_names;
   j["non_trainable_weights"] = cfg.trainable ? no_names : names;
+  j["trainable_variables"] = j["trainable_weights"];  // TF 1.x aliases of the two lists above
+  j["non_trainable_variables"] = j["non_trainable_weights"];
   j["losses"] = losses;
   j["kernel_initializer"] = object_json(cfg.kernel_initializer, keras::ObjectKind::initializer, layer.version.version);
   j["bias_initializer"] = object_json(cfg.bias_initializer, keras::ObjectKind::initializer, layer.version.version);

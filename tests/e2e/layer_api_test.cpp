@@ -214,6 +214,47 @@ TEST(InitCommand, RefusalsLeaveNoOutput) {
   EXPECT_EQ(count_entries(dir.path()), 4);
 }
 
+// ---- voxconv info: weights, variables, shapes, dtypes ------------------------------------
+
+TEST(InfoCommand, WeightsAndVariablesWithEachVersionsNamesAndTrainability) {
+  TempDir dir;
+  write_file(dir / "c.json", R"({"name": "enc", "filters": 6, "kernel_size": [3, 1, 2], "groups": 2, "trainable": false, "dtype": "mixed_float16"})");
+  ASSERT_EQ(voxconv({"init", "--config", dir / "c.json", "--input-shape", "5,5,5,4", "--seed", "3", "--output", dir / "w.h5"}).exit_code, 0);
+  auto r = voxconv({"info", "--config", dir / "c.json", "--weights", dir / "w.h5", "--json", "--input-shape", "5,5,5,4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["name"], "enc");
+  EXPECT_EQ(j["dtype"], "mixed_float16");
+  EXPECT_EQ(j["compute_dtype"], "float16");
+  EXPECT_EQ(j["variable_dtype"], "float32");
+  EXPECT_EQ(j["count_params"], 3 * 1 * 2 * 2 * 6 + 6);
+  EXPECT_EQ(j["input_shape"], json::parse("[null, 5, 5, 5, 4]"));
+  EXPECT_EQ(j["output_shape"], json::parse("[null, 3, 5, 4, 6]"));
+  ASSERT_EQ(j["weights"].size(), 2u);
+  EXPECT_EQ(j["weights"][0]["name"], "enc/kernel:0");
+  EXPECT_EQ(j["weights"][0]["shape"], json::parse("[3, 1, 2, 2, 6]"));
+  EXPECT_EQ(j["weights"][1]["name"], "enc/bias:0");
+  EXPECT_EQ(j["weights"][1]["dtype"], "float32");
+  EXPECT_FALSE(j["weights"][0]["trainable"].get<bool>());
+  EXPECT_EQ(j["variables"], json::parse(R"(["enc/kernel:0", "enc/bias:0"])"));
+  EXPECT_EQ(j["trainable_weights"], json::array());
+  EXPECT_EQ(j["non_trainable_weights"], json::parse(R"(["enc/kernel:0", "enc/bias:0"])"));
+  EXPECT_LT(j["weights"][0]["values"]["min"].get<double>(), 0.0);  // get_weights(): glorot_uniform values
+  EXPECT_EQ(j["weights"][1]["values"]["max"], 0.0);                // zeros
+
+  // Keras 3: variable name "kernel", path "enc/kernel".
+  r = voxconv({"info", "--config", dir / "c.json", "--json", "--keras", "3", "--input-shape", "5,5,5,4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = json::parse(r.out);
+  EXPECT_EQ(j["weights"][0]["name"], "kernel");
+  EXPECT_EQ(j["weights"][0]["path"], "enc/kernel");
+  EXPECT_EQ(j["non_trainable_weights"], json::parse(R"(["kernel", "bias"])"));
+  // Text: shapes as Python prints them.
+  r = voxconv({"info", "--config", dir / "c.json", "--input-shape", "5,5,5,4"});
+  EXPECT_NE(r.out.find("enc/bias:0 (6,)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("weights (non-trainable"), std::string::npos) << r.out;
+}
+
 // ---- losses and constraints against NumPy goldens -------------------------------------
 // tests/golden/layer_api/<case>/ from tests/golden/generate_layer_api_goldens.py (float64 NumPy).
 
