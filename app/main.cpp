@@ -51,6 +51,8 @@ int main(int argc, char** argv) {
       add_run_command(app, flags),
       add_info_command(app, flags),
       add_bench_command(app, flags),
+      add_config_command(app, flags),
+      add_init_command(app, flags),
   };
 
   try {

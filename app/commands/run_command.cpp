@@ -1,4 +1,5 @@
 // `voxconv run`: flags -> pipeline::run_layer -> a line per written file.
+#include <iomanip>
 #include <iostream>
 #include <memory>
 
@@ -34,6 +35,8 @@ Command add_run_command(CLI::App& app, const GlobalFlags& flags) {
   cmd->add_option("--slab-planes", s->run.slab_planes,
                   "Compute the output in slabs of N depth planes whatever the memory limit (tests, tuning)")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--apply-constraints", s->run.apply_constraints,
+                "Apply kernel/bias constraints to the weights first, as Keras does after a training step");
   return {cmd, [s, &flags]() {
             if (!s->memory_limit.empty()) s->run.memory_limit = pipeline::parse_memory_size(s->memory_limit);
             s->run.axes = pipeline::parse_axis_order(s->axes);
@@ -46,6 +49,12 @@ Command add_run_command(CLI::App& app, const GlobalFlags& flags) {
                         << result.compute_seconds << " s";
               if (result.slabs > 0) std::cout << " in " << result.slabs << " slabs";
               std::cout << "\n";
+              for (const auto& line : result.constraints_applied) std::cout << "constraint " << line << "\n";
+              if (const auto& p = result.activity_penalty)
+                std::cout << std::setprecision(10) << "activity regularizer " << p->regularizer << ": loss " << p->value
+                          << " (sum " << p->sum << " over the batch of " << p->batch
+                          << ", divided by the batch size as tf.keras 2.x and Keras >= 3.14 do; Keras 2.2.4 and "
+                             "Keras 3.0-3.13 report the sum)\n";
             }
             return kExitOk;
           }};

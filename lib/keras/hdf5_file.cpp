@@ -1,5 +1,6 @@
 #include "keras/hdf5_file.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cfloat>
 #include <cmath>
@@ -489,6 +490,98 @@ Tensor File::read_float_tensor(const std::string& dataset_path) const {
     fail_plain(path_, dataset_path + " contains " + non_finite_name(tensor.data()[bad]) + " at index " +
                           std::to_string(bad));
   return tensor;
+}
+
+// ---- Writer ------------------------------------------------------------------------
+
+Writer Writer::create(const std::string& path) {
+  silence_hdf5_errors();
+  Handle file(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  if (!file.valid()) {
+    const std::string detail = take_hdf5_error();
+    throw Error(ErrorKind::volume_write, path + ": cannot create the HDF5 file" + (detail.empty() ? "" : ": " + detail));
+  }
+  return Writer(path, std::move(file));
+}
+
+void Writer::fail(const std::string& what) const {
+  const std::string detail = take_hdf5_error();
+  throw Error(ErrorKind::volume_write, path_ + ": " + what + (detail.empty() ? "" : ": " + detail));
+}
+
+void Writer::create_group(const std::string& group_path) {
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  if (!lcpl.valid() || H5Pset_create_intermediate_group(lcpl.get(), 1) < 0) fail("cannot set up group creation");
+  // No modification times in the file (h5py's default too): the same values give the same bytes.
+  Handle gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose);
+  if (!gcpl.valid() || H5Pset_obj_track_times(gcpl.get(), false) < 0) fail("cannot set up group creation");
+  Handle group(H5Gcreate2(file_.get(), group_path.c_str(), lcpl.get(), gcpl.get(), H5P_DEFAULT), H5Gclose);
+  if (!group.valid()) fail("cannot create group " + group_path);
+}
+
+void Writer::write_float_dataset(const std::string& dataset_path, const Tensor& values) {
+  std::vector<hsize_t> dims(values.dims().begin(), values.dims().end());
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  if (!space.valid() || !lcpl.valid() || H5Pset_create_intermediate_group(lcpl.get(), 1) < 0)
+    fail("cannot set up dataset " + dataset_path);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (!dcpl.valid() || H5Pset_obj_track_times(dcpl.get(), false) < 0) fail("cannot set up dataset " + dataset_path);
+  Handle dataset(H5Dcreate2(file_.get(), dataset_path.c_str(), H5T_IEEE_F32LE, space.get(), lcpl.get(), dcpl.get(),
+                            H5P_DEFAULT),
+                 H5Dclose);
+  if (!dataset.valid()) fail("cannot create dataset " + dataset_path);
+  if (H5Dwrite(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
+    fail("cannot write dataset " + dataset_path);
+}
+
+void Writer::set_attribute(const std::string& object_path, const std::string& name, hid_t type, hid_t space,
+                           const void* data) {
+  Handle object(H5Oopen(file_.get(), object_path.c_str(), H5P_DEFAULT), H5Oclose);
+  if (!object.valid()) fail("cannot open " + object_path);
+  Handle attr(H5Acreate2(object.get(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  if (!attr.valid()) fail("cannot create attribute " + name + " of " + object_path);
+  if (H5Awrite(attr.get(), type, data) < 0) fail("cannot write attribute " + name + " of " + object_path);
+}
+
+void Writer::set_fixed_strings(const std::string& object_path, const std::string& name,
+                               const std::vector<std::string>& values) {
+  size_t width = 1;
+  for (const std::string& v : values) width = std::max(width, v.size());
+  std::vector<char> packed(width * values.size(), '\0');
+  for (size_t i = 0; i < values.size(); ++i) std::memcpy(&packed[i * width], values[i].data(), values[i].size());
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  if (!type.valid() || H5Tset_size(type.get(), width) < 0 || H5Tset_strpad(type.get(), H5T_STR_NULLPAD) < 0)
+    fail("cannot set up attribute " + name);
+  const hsize_t count = values.size();
+  Handle space(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  if (!space.valid()) fail("cannot set up attribute " + name);
+  set_attribute(object_path, name, type.get(), space.get(), packed.data());
+}
+
+void Writer::set_fixed_string(const std::string& object_path, const std::string& name, const std::string& value) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  if (!type.valid() || H5Tset_size(type.get(), std::max<size_t>(value.size(), 1)) < 0 ||
+      H5Tset_strpad(type.get(), H5T_STR_NULLPAD) < 0)
+    fail("cannot set up attribute " + name);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  std::string padded = value.empty() ? std::string(1, '\0') : value;
+  set_attribute(object_path, name, type.get(), space.get(), padded.data());
+}
+
+void Writer::set_utf8_string(const std::string& object_path, const std::string& name, const std::string& value) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  if (!type.valid() || H5Tset_size(type.get(), H5T_VARIABLE) < 0 || H5Tset_cset(type.get(), H5T_CSET_UTF8) < 0)
+    fail("cannot set up attribute " + name);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  const char* text = value.c_str();
+  set_attribute(object_path, name, type.get(), space.get(), &text);
+}
+
+void Writer::close() {
+  // Everything reaches the disk in the flush, so its error is the one to report.
+  if (H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) fail("cannot write the file");
+  file_.reset();
 }
 
 }  // namespace voxconv::keras::hdf5

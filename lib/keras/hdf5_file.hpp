@@ -1,7 +1,8 @@
 #pragma once
-// A thin read-only layer over the HDF5 C API for weights_hdf5.cpp: RAII hid_t handles,
-// link checks, string attributes and float datasets. Every failure becomes
-// voxconv::Error(ErrorKind::weights, "<file>: <what>[: <innermost HDF5 message>]").
+// A thin layer over the HDF5 C API for weights_hdf5.cpp (reading) and weights_writer.cpp
+// (writing): RAII hid_t handles, link checks, string attributes and float datasets. Every
+// failure becomes voxconv::Error(ErrorKind::weights or volume_write,
+// "<file>: <what>[: <innermost HDF5 message>]").
 // Internal to lib/keras: no other module includes this header, so hid_t stays here.
 #include <hdf5.h>
 
@@ -103,6 +104,35 @@ class File {
   std::optional<LinkStop> first_non_hard_link(const std::string& object_path) const;
   std::string describe_type(hid_t type) const;
 
+  std::string path_;
+  Handle file_;
+};
+
+// Writes a new HDF5 file with the encodings h5py (and so Keras) uses: fixed-length
+// NUL-padded byte strings for numpy bytes, variable-length UTF-8 for Python str,
+// little-endian float32 contiguous datasets. Errors are ErrorKind::volume_write.
+class Writer {
+ public:
+  // Creates `path`, which must not exist.
+  static Writer create(const std::string& path);
+
+  // Groups along the way are created as needed ("/a/b/c").
+  void create_group(const std::string& group_path);
+  void write_float_dataset(const std::string& dataset_path, const Tensor& values);
+  // numpy.array([b"a", b"bc"]): a 1-D array of fixed-length strings (the longest decides).
+  void set_fixed_strings(const std::string& object_path, const std::string& name, const std::vector<std::string>& values);
+  // numpy.bytes_(b"abc"): a scalar fixed-length string.
+  void set_fixed_string(const std::string& object_path, const std::string& name, const std::string& value);
+  // A Python str: a scalar variable-length UTF-8 string.
+  void set_utf8_string(const std::string& object_path, const std::string& name, const std::string& value);
+  // Flushes and closes; a Writer destroyed without close() leaves an incomplete file to delete.
+  void close();
+
+ private:
+  Writer(std::string path, Handle file) : path_(std::move(path)), file_(std::move(file)) {}
+  [[noreturn]] void fail(const std::string& what) const;
+  void set_attribute(const std::string& object_path, const std::string& name, hid_t type, hid_t space,
+                     const void* data);
   std::string path_;
   Handle file_;
 };

@@ -63,95 +63,129 @@ std::array<int64_t, 3> triple(const std::string& source, const std::string& key,
 
 // ---- initializers, regularizers, constraints -------------------------------------
 
-// Canonical class per accepted name (snake-case string form and class names, all versions).
-const std::map<std::string, std::string>& initializer_names() {
-  static const std::map<std::string, std::string> names = {
-      {"zeros", "Zeros"}, {"zero", "Zeros"}, {"Zeros", "Zeros"},
-      {"ones", "Ones"}, {"one", "Ones"}, {"Ones", "Ones"},
-      {"constant", "Constant"}, {"Constant", "Constant"},
-      {"random_normal", "RandomNormal"}, {"normal", "RandomNormal"}, {"RandomNormal", "RandomNormal"},
-      {"random_uniform", "RandomUniform"}, {"uniform", "RandomUniform"}, {"RandomUniform", "RandomUniform"},
-      {"truncated_normal", "TruncatedNormal"}, {"TruncatedNormal", "TruncatedNormal"},
-      {"variance_scaling", "VarianceScaling"}, {"VarianceScaling", "VarianceScaling"},
-      {"glorot_uniform", "GlorotUniform"}, {"GlorotUniform", "GlorotUniform"},
-      {"glorot_normal", "GlorotNormal"}, {"GlorotNormal", "GlorotNormal"},
-      {"he_normal", "HeNormal"}, {"HeNormal", "HeNormal"},
-      {"he_uniform", "HeUniform"}, {"HeUniform", "HeUniform"},
-      {"lecun_normal", "LecunNormal"}, {"LecunNormal", "LecunNormal"},
-      {"lecun_uniform", "LecunUniform"}, {"LecunUniform", "LecunUniform"},
-      {"orthogonal", "Orthogonal"}, {"Orthogonal", "Orthogonal"}, {"OrthogonalInitializer", "Orthogonal"},
-      {"identity", "Identity"}, {"Identity", "Identity"}, {"IdentityInitializer", "Identity"},
-  };
-  return names;
+// An integer seed or null (Keras 3 also takes a SeedGenerator object: not in a config voxconv can use).
+std::optional<int64_t> parse_seed(const std::string& source, const std::string& key, const json& v) {
+  if (v.is_null()) return std::nullopt;
+  if (!v.is_number_integer()) bad_key(source, key, v, "a seed must be an integer or null");
+  return v.get<int64_t>();
 }
 
-const std::map<std::string, std::string>& regularizer_names() {
-  static const std::map<std::string, std::string> names = {
-      {"l1", "L1"}, {"L1", "L1"}, {"l2", "L2"}, {"L2", "L2"}, {"l1_l2", "L1L2"}, {"l1l2", "L1L2"}, {"L1L2", "L1L2"},
-      {"L1L2Regularizer", "L1L2"}, {"orthogonal_regularizer", "OrthogonalRegularizer"},
-      {"OrthogonalRegularizer", "OrthogonalRegularizer"},
-  };
-  return names;
-}
-
-const std::map<std::string, std::string>& constraint_names() {
-  static const std::map<std::string, std::string> names = {
-      {"max_norm", "MaxNorm"}, {"maxnorm", "MaxNorm"}, {"MaxNorm", "MaxNorm"},
-      {"non_neg", "NonNeg"}, {"nonneg", "NonNeg"}, {"NonNeg", "NonNeg"},
-      {"unit_norm", "UnitNorm"}, {"unitnorm", "UnitNorm"}, {"UnitNorm", "UnitNorm"},
-      {"min_max_norm", "MinMaxNorm"}, {"MinMaxNorm", "MinMaxNorm"},
-      {"radial_constraint", "RadialConstraint"}, {"RadialConstraint", "RadialConstraint"},
-  };
-  return names;
-}
-
-// Default numeric arguments of a string-form object (Keras' get("l2") etc.).
-std::vector<std::pair<std::string, double>> string_form_args(const std::string& kind, const std::string& name) {
-  if (kind == "regularizer") {
-    if (name == "l1") return {{"l1", 0.01}};
-    if (name == "l2") return {{"l2", 0.01}};
-    if (name == "l1_l2") return {{"l1", 0.01}, {"l2", 0.01}};
-    if (name == "l1l2") return {{"l1", 0.0}, {"l2", 0.0}};  // Keras 3's L1L2() defaults
+// Keras' `axis`: an int, a list of ints, or null (every axis).
+void parse_axis(const std::string& source, const std::string& key, const json& v, KerasObject& obj) {
+  if (v.is_null()) {
+    obj.axis.reset();
+    return;
   }
-  return {};
+  std::vector<int64_t> axes;
+  if (v.is_number_integer()) {
+    axes.push_back(v.get<int64_t>());
+  } else if (v.is_array()) {
+    for (const auto& a : v) {
+      if (!a.is_number_integer()) bad_key(source, key, v, "must be an integer, a list of integers or null");
+      axes.push_back(a.get<int64_t>());
+    }
+    obj.axis_is_list = true;
+  } else {
+    bad_key(source, key, v, "must be an integer, a list of integers or null");
+  }
+  for (const int64_t a : axes)
+    if (a < -64 || a > 64) bad_key(source, key, v, "is out of range for any weight");
+  obj.axis = axes;
 }
 
-KerasObject parse_object(const std::string& source, const std::string& key, const json& v, const std::string& kind,
-                         const std::map<std::string, std::string>& names) {
+// Checks the numbers Keras itself checks when it builds the object.
+void check_arguments(const std::string& source, const std::string& key, const json& v, const KerasObject& obj,
+                     ObjectKind kind) {
+  for (const auto& [arg, x] : obj.args)
+    if (kind == ObjectKind::regularizer && x < 0)
+      bad_key(source, key + "." + arg, json(x), "a regularization factor must be >= 0");
+  if (obj.class_name == "VarianceScaling" && obj.number("scale") <= 0)
+    bad_key(source, key + ".scale", json(obj.number("scale")), "must be a positive float");
+  if (obj.class_name == "OrthogonalRegularizer" && obj.text("mode") != "rows" && obj.text("mode") != "columns")
+    bad_key(source, key + ".mode", v, "must be 'rows' or 'columns'");
+}
+
+KerasObject parse_object(const std::string& source, const std::string& key, const json& v, ObjectKind kind) {
   KerasObject obj;
   if (v.is_null()) return obj;
   obj.json = v.dump();
+  const std::string what = to_string(kind);
   std::string name;
   if (v.is_string()) {
     name = v.get<std::string>();
+    obj.string_form = name;
   } else if (v.is_object()) {
     const auto cls = v.find("class_name");
-    if (cls == v.end() || !cls->is_string()) bad_key(source, key, v, "a serialized " + kind + " needs a \"class_name\" string");
+    if (cls == v.end() || !cls->is_string()) bad_key(source, key, v, "a serialized " + what + " needs a \"class_name\" string");
     name = cls->get<std::string>();
-    if (name.size() > 2 && name.compare(name.size() - 2, 2, "V2") == 0 && kind == "initializer")
+    if (name.size() > 2 && name.compare(name.size() - 2, 2, "V2") == 0 && kind == ObjectKind::initializer)
       name = name.substr(0, name.size() - 2);  // tf.keras 2.x aliases such as GlorotUniformV2
+    for (const auto& [wrapper_key, value] : v.items())
+      if (wrapper_key != "class_name" && wrapper_key != "config" && wrapper_key != "module" &&
+          wrapper_key != "registered_name")
+        bad_key(source, key + "." + wrapper_key, value, "not a key of a serialized " + what);
   } else {
-    bad_key(source, key, v, "must be null, a name or a serialized " + kind);
+    bad_key(source, key, v, "must be null, a name or a serialized " + what);
   }
-  const auto it = names.find(name);
-  if (it == names.end()) bad_key(source, key, v, "unknown " + kind + " '" + name + "'");
-  obj.class_name = it->second;
-  if (v.is_string()) {
-    obj.args = string_form_args(kind, name);
-    return obj;
+  if (canonical_class(kind, name).empty()) bad_key(source, key, v, "unknown " + what + " '" + name + "'");
+  {
+    KerasObject defaults = make_object(kind, name);
+    defaults.json = obj.json;
+    defaults.string_form = obj.string_form;
+    obj = std::move(defaults);
   }
-  const auto cfg = v.find("config");
-  if (cfg != v.end() && !cfg->is_null()) {
-    if (!cfg->is_object()) bad_key(source, key, v, "\"config\" of a " + kind + " must be an object");
+  const ObjectSchema& schema = *find_schema(kind, obj.class_name);
+
+  const json* cfg = nullptr;
+  if (v.is_object())
+    if (const auto c = v.find("config"); c != v.end() && !c->is_null()) cfg = &*c;
+  if (cfg && !cfg->is_object()) bad_key(source, key, v, "\"config\" of a " + what + " must be an object");
+  if (cfg) {
     for (const auto& [arg, value] : cfg->items()) {
-      if (value.is_number()) {
-        const double x = value.get<double>();
-        if (!std::isfinite(x)) bad_key(source, key + "." + arg, value, "must be finite");
-        if (kind == "regularizer" && x < 0) bad_key(source, key + "." + arg, value, "a regularization factor must be >= 0");
-        obj.args.emplace_back(arg, x);
+      const std::string where = key + "." + arg;
+      bool known = false;
+      for (auto& entry : obj.args) {
+        if (entry.first != arg) continue;
+        known = true;
+        if (!value.is_number()) bad_key(source, where, value, "must be a number");
+        entry.second = value.get<double>();
+        if (!std::isfinite(entry.second)) bad_key(source, where, value, "must be finite");
+      }
+      for (auto& entry : obj.texts) {
+        if (entry.first != arg) continue;
+        known = true;
+        if (!value.is_string()) bad_key(source, where, value, "must be a string");
+        entry.second = lower(value.get<std::string>());
+      }
+      if (arg == "seed" && schema.has_seed) {
+        known = true;
+        obj.seed = parse_seed(source, where, value);
+      } else if (arg == "axis" && schema.has_axis) {
+        known = true;
+        parse_axis(source, where, value, obj);
+      } else if (arg == "dtype" && kind == ObjectKind::initializer) {
+        known = true;  // TF 1.x init_ops write the variable dtype; the layer's dtype decides
+      } else if ((arg == "input_axes" || arg == "output_axes") && schema.has_seed) {
+        known = true;  // Keras 3.15+: explicit fan axes; null means Keras' compute_fans
+        if (!value.is_null()) bad_key(source, where, value, "explicit fan axes are not supported (null: the Conv3D fans)");
+      } else if (arg == "name" && name == "L1L2Regularizer") {
+        known = true;
+      }
+      if (!known) bad_key(source, where, value, "not an argument of " + obj.class_name);
+    }
+  }
+  if (obj.class_name == "VarianceScaling") {
+    for (auto& [arg, text] : obj.texts) {
+      if (arg == "mode" && text != "fan_in" && text != "fan_out" && text != "fan_avg")
+        bad_key(source, key + ".mode", json(text), "must be 'fan_in', 'fan_out' or 'fan_avg'");
+      if (arg == "distribution") {
+        if (text == "normal") text = "truncated_normal";  // Keras' legacy name: the truncated normal
+        if (text != "truncated_normal" && text != "untruncated_normal" && text != "uniform")
+          bad_key(source, key + ".distribution", json(text), "must be 'truncated_normal', 'untruncated_normal' or 'uniform'");
       }
     }
   }
+  check_arguments(source, key, v, obj, kind);
   return obj;
 }
 
@@ -188,6 +222,10 @@ std::string parse_dtype(const std::string& source, const json& v, LayerConfig& c
     bad_key(source, "dtype", v, "must be a dtype name or a dtype policy");
   }
   if (known.count(name) == 0) bad_key(source, "dtype", v, "unknown dtype '" + name + "'");
+  // Keras standardizes the aliases (keras.backend.standardize_dtype).
+  if (name == "half") return "float16";
+  if (name == "float") return "float32";
+  if (name == "double") return "float64";
   return name;
 }
 
@@ -335,22 +373,28 @@ LayerConfig parse_conv3d_dict(const json& c, const std::string& source) {
     if (!v->is_boolean()) bad_key(source, "use_bias", *v, "must be true or false");
     cfg.use_bias = v->get<bool>();
   }
-  const auto object = [&](const char* key, const char* kind, const std::map<std::string, std::string>& names) {
+  // An absent key takes Conv3D's default argument (what get_config() would have written).
+  const auto object = [&](const char* key, ObjectKind kind, const char* default_name = nullptr) {
     const json* v = get(key);
-    return v ? parse_object(source, key, *v, kind, names) : KerasObject{};
+    if (v) return parse_object(source, key, *v, kind);
+    return default_name ? make_object(kind, default_name) : KerasObject{};
   };
-  cfg.kernel_initializer = object("kernel_initializer", "initializer", initializer_names());
-  cfg.bias_initializer = object("bias_initializer", "initializer", initializer_names());
-  cfg.kernel_regularizer = object("kernel_regularizer", "regularizer", regularizer_names());
-  cfg.bias_regularizer = object("bias_regularizer", "regularizer", regularizer_names());
-  cfg.activity_regularizer = object("activity_regularizer", "regularizer", regularizer_names());
-  cfg.kernel_constraint = object("kernel_constraint", "constraint", constraint_names());
-  cfg.bias_constraint = object("bias_constraint", "constraint", constraint_names());
+  cfg.kernel_initializer = object("kernel_initializer", ObjectKind::initializer, "glorot_uniform");
+  cfg.bias_initializer = object("bias_initializer", ObjectKind::initializer, "zeros");
+  cfg.kernel_regularizer = object("kernel_regularizer", ObjectKind::regularizer);
+  cfg.bias_regularizer = object("bias_regularizer", ObjectKind::regularizer);
+  cfg.activity_regularizer = object("activity_regularizer", ObjectKind::regularizer);
+  cfg.kernel_constraint = object("kernel_constraint", ObjectKind::constraint);
+  cfg.bias_constraint = object("bias_constraint", ObjectKind::constraint);
 
   for (const char* key : {"batch_input_shape", "batch_shape", "input_shape"})
     if (const json* v = get(key)) cfg.batch_input_shape = parse_batch_shape(source, key, *v);
+  if (const json* v = get("lora_alpha"); v && !v->is_null()) {
+    if (!v->is_number() || !std::isfinite(v->get<double>())) bad_key(source, "lora_alpha", *v, "must be a number");
+    cfg.lora_alpha = v->get<double>();
+  }
   if (const json* v = get("lora_rank"); v && !v->is_null()) {
-    positive_int(source, "lora_rank", *v);
+    cfg.lora_rank = positive_int(source, "lora_rank", *v);
     if (!cfg.version_hint_strong) {
       cfg.version_hint = KerasVersion::keras3;
       cfg.version_hint_strong = true;
@@ -483,6 +527,24 @@ VersionDecision detect_keras_version(const LayerConfig& config, const WeightsVer
   return {KerasVersion::keras2, "no Keras 3 marker in the config or weights (Keras 2 assumed)"};
 }
 
+void check_version_names(const LayerConfig& config, KerasVersion version) {
+  const std::pair<const char*, const KerasObject*> objects[] = {
+      {"kernel_regularizer", &config.kernel_regularizer}, {"bias_regularizer", &config.bias_regularizer},
+      {"activity_regularizer", &config.activity_regularizer}, {"kernel_constraint", &config.kernel_constraint},
+      {"bias_constraint", &config.bias_constraint}};
+  for (const auto& [key, object] : objects) {
+    const std::string& written = object->string_form;
+    if (version == KerasVersion::keras3 && written == "l1_l2")
+      bad_key(config.source, key, json(written),
+              "Keras 3 has no 'l1_l2' (it raises \"Could not interpret regularizer identifier\"); use 'l1l2' or an L1L2 object, "
+              "or --keras 2");
+    if (version == KerasVersion::keras2 && written == "l1l2")
+      bad_key(config.source, key, json(written), "'l1l2' is a Keras 3 name (Keras 2 writes 'l1_l2'); use --keras 3");
+    if (version == KerasVersion::keras3 && object->class_name == "RadialConstraint")
+      bad_key(config.source, key, json(object->class_name), "RadialConstraint exists only in tf.keras 2.x; use --keras 2");
+  }
+}
+
 engine::ActivationSpec resolve_activation(const LayerConfig& config, KerasVersion version) {
   static const std::map<std::string, Activation> common = {
       {"linear", Activation::linear},   {"relu", Activation::relu},         {"sigmoid", Activation::sigmoid},
@@ -535,6 +597,25 @@ std::vector<std::string> keras_weight_names(const LayerConfig& config, KerasVers
   std::vector<std::string> names{base + "/kernel" + suffix};
   if (config.use_bias) names.push_back(base + "/bias" + suffix);
   return names;
+}
+
+std::vector<KerasVariable> keras_variables(const LayerConfig& config, KerasVersion version) {
+  const std::string base = config.name.empty() ? "conv3d" : config.name;
+  std::vector<KerasVariable> out;
+  for (const char* weight : {"kernel", "bias"}) {
+    if (std::string(weight) == "bias" && !config.use_bias) break;
+    if (version == KerasVersion::keras3) out.push_back({weight, base + "/" + weight});
+    else out.push_back({base + "/" + weight + ":0", ""});
+  }
+  return out;
+}
+
+std::string variable_dtype(const LayerConfig& config) {
+  return config.dtype.rfind("mixed_", 0) == 0 ? "float32" : config.dtype;
+}
+
+std::string compute_dtype(const LayerConfig& config) {
+  return config.dtype.rfind("mixed_", 0) == 0 ? config.dtype.substr(6) : config.dtype;
 }
 
 }  // namespace voxconv::keras

@@ -8,19 +8,12 @@
 #include <vector>
 
 #include "engine/conv3d_params.hpp"
+#include "keras/keras_objects.hpp"
 
 namespace voxconv::keras {
 
 enum class KerasVersion { keras2, keras3 };
 const char* to_string(KerasVersion v) noexcept;
-
-// A regularizer, constraint or initializer, reduced to its class and numeric arguments.
-struct KerasObject {
-  std::string class_name;  // canonical class, e.g. "GlorotUniform", "L2", "MaxNorm"; empty = None
-  std::vector<std::pair<std::string, double>> args;  // numeric config entries, e.g. {"l2", 0.01}
-  std::string json;        // compact JSON of the original value, for display
-  bool empty() const { return class_name.empty(); }
-};
 
 struct LayerConfig {
   std::string source;  // file name used in messages
@@ -42,6 +35,8 @@ struct LayerConfig {
   KerasObject kernel_regularizer, bias_regularizer, activity_regularizer;
   KerasObject kernel_constraint, bias_constraint;
   std::optional<std::array<std::optional<int64_t>, 5>> batch_input_shape;  // from batch_input_shape/build_config
+  std::optional<int64_t> lora_rank;   // Keras 3 LoRA (written back by `voxconv config`; not run)
+  std::optional<double> lora_alpha;
 
   // Which Keras wrote it, as far as the config shows (see detect_keras_version).
   std::optional<KerasVersion> version_hint;
@@ -76,6 +71,10 @@ struct VersionDecision {
 VersionDecision detect_keras_version(const LayerConfig& config, const WeightsVersionEvidence& weights,
                                      std::optional<KerasVersion> forced);
 
+// Names only one version accepts: Keras 3 has no "l1_l2" string (its "l1l2" is L1L2(0, 0))
+// and no RadialConstraint; Keras 2 has no "l1l2" string. Throws ErrorKind::config.
+void check_version_names(const LayerConfig& config, KerasVersion version);
+
 // The engine's activation for a Keras activation name under a Keras version.
 // Throws ErrorKind::config for names that version does not have.
 engine::ActivationSpec resolve_activation(const LayerConfig& config, KerasVersion version);
@@ -86,7 +85,21 @@ engine::Conv3dParams to_conv_params(const LayerConfig& config, int64_t input_cha
 // Keras' count_params(): prod(kernel_size) * in/groups * filters + filters (bias).
 int64_t count_params(const LayerConfig& config, int64_t input_channels);
 
-// Keras' weight names in layer.weights order, e.g. {"conv3d/kernel:0", "conv3d/bias:0"}.
+// Keras' weight names in layer.weights order, e.g. {"conv3d/kernel:0", "conv3d/bias:0"}
+// (Keras 3: the variables' paths {"conv3d/kernel", "conv3d/bias"}).
 std::vector<std::string> keras_weight_names(const LayerConfig& config, KerasVersion version);
+
+// A layer variable as Keras names it: tf.keras 2.x `variable.name` = "conv3d/kernel:0" (no
+// path); Keras 3 `variable.name` = "kernel" and `variable.path` = "conv3d/kernel".
+struct KerasVariable {
+  std::string name;
+  std::string path;  // "" in Keras 2
+};
+std::vector<KerasVariable> keras_variables(const LayerConfig& config, KerasVersion version);
+
+// The dtype variables are stored in: "float32" for the mixed_* policies, else the policy's dtype.
+std::string variable_dtype(const LayerConfig& config);
+// The dtype the layer computes in: float16/bfloat16 for the mixed_* policies, else the dtype.
+std::string compute_dtype(const LayerConfig& config);
 
 }  // namespace voxconv::keras

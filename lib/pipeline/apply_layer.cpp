@@ -9,6 +9,7 @@
 #include "engine/conv3d_fast.hpp"
 #include "engine/conv3d_reference.hpp"
 #include "engine/thread_pool.hpp"
+#include "pipeline/layer_constraints.hpp"
 #include "pipeline/layer_inputs.hpp"
 #include "pipeline/layer_loader.hpp"
 #include "pipeline/layer_outputs.hpp"
@@ -35,7 +36,13 @@ RunResult run_layer(const RunOptions& options) {
   request.compress = options.compress;
   request.axes = options.axes;
 
-  const LoadedLayer layer = load_layer({options.config_path, options.weights_path, options.layer, options.keras_version});
+  LoadedLayer layer = load_layer({options.config_path, options.weights_path, options.layer, options.keras_version});
+  check_activity_regularizer(layer.config);
+  std::vector<std::string> constraints_applied;
+  if (options.apply_constraints) {
+    constraints_applied = apply_constraints(layer);
+    for (const auto& line : constraints_applied) spdlog::info("{}", line);
+  }
   request.channels_first = layer.config.channels_first;
   spdlog::info("layer '{}' from {} ({}: {}): {}", layer.weights->layer_name, options.weights_path,
                keras::to_string(layer.version.version), layer.version.reason, layer.params.to_string());
@@ -87,6 +94,7 @@ RunResult run_layer(const RunOptions& options) {
   result.input_shape = keras_layout(in_dims, layer.config.channels_first);
   result.output_shape = keras_layout(out_dims, layer.config.channels_first);
   result.outputs = destinations;
+  result.constraints_applied = std::move(constraints_applied);
 
   if (!slabs.in_memory) {
     if (options.reference_engine)
@@ -102,7 +110,17 @@ RunResult run_layer(const RunOptions& options) {
       return read_input_planes(*streamed, path, first, last);
     })
                                         : planes_of(input.ndhwc);
-    run_in_slabs(fast, planes, in_dims, plan, slabs, request, geometry, staged, pool);
+    // The activity penalty sums over the output: slab by slab.
+    std::optional<ActivityPenalty> penalty;
+    const auto add_penalty = [&](const Tensor& slab) {
+      auto part = activity_penalty(layer.config, slab);
+      if (!part) return;
+      if (!penalty) penalty = part;
+      else penalty->sum += part->sum;
+      penalty->value = penalty->sum / static_cast<double>(std::max<int64_t>(penalty->batch, 1));
+    };
+    run_in_slabs(fast, planes, in_dims, plan, slabs, request, geometry, staged, pool, add_penalty);
+    result.activity_penalty = penalty;
     transaction.commit();
     result.compute_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     result.engine = fast.describe();
@@ -124,6 +142,7 @@ RunResult run_layer(const RunOptions& options) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
+  result.activity_penalty = activity_penalty(layer.config, dst);
   input.ndhwc = Tensor();  // the input is not needed for writing: keep peak memory at input + output
   result.compute_seconds = seconds;
   result.engine = engine_name;

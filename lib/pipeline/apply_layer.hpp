@@ -8,6 +8,7 @@
 #include "core/tensor.hpp"
 #include "keras/layer_config.hpp"
 #include "pipeline/axes.hpp"
+#include "pipeline/layer_losses.hpp"
 
 namespace voxconv::pipeline {
 
@@ -28,6 +29,7 @@ struct RunOptions {
   // that does not fit is computed and written in slabs of depth planes.
   int64_t memory_limit = 0;
   int64_t slab_planes = 0;  // > 0: slabs of this many output planes whatever the limit (--slab-planes)
+  bool apply_constraints = false;  // kernel/bias constraints applied to the weights first (layer_constraints)
 };
 
 struct RunResult {
@@ -38,6 +40,8 @@ struct RunResult {
   double gflops = 0.0;
   std::string engine;  // e.g. "avx512/oc" or "reference"
   int64_t slabs = 0;    // output slabs when the output did not fit the memory limit, else 0
+  std::vector<std::string> constraints_applied;          // one line per constrained weight
+  std::optional<ActivityPenalty> activity_penalty;  // the activity regularizer's loss on the output
 };
 
 // Throws voxconv::Error; on any failure no output file exists or was changed.

@@ -57,6 +57,7 @@ LoadedLayer load_layer(const LayerSource& source) {
   out.version = keras::detect_keras_version(out.config, evidence, source.forced_version);
   // Activation names are checked against the version even without weights.
   keras::resolve_activation(out.config, out.version.version);
+  keras::check_version_names(out.config, out.version.version);
   if (out.weights) {
     check_weights_fit(out.config, *out.weights);
     out.input_channels = out.weights->kernel.dim(3) * out.config.groups;

@@ -1,9 +1,15 @@
 #include "pipeline/layer_summary.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "core/error.hpp"
+#include "engine/constraints.hpp"
+#include "keras/config_writer.hpp"
+#include "pipeline/layer_losses.hpp"
 
 namespace voxconv::pipeline {
 
@@ -41,17 +47,31 @@ json keras_shape(const std::array<std::optional<int64_t>, 3>& spatial, std::opti
   return shape;
 }
 
-json object_json(const keras::KerasObject& o) {
-  if (o.empty()) return nullptr;
-  json args = json::object();
-  for (const auto& [k, v] : o.args) args[k] = v;
-  return {{"class_name", o.class_name}, {"config", args}};
+// As the layer's Keras version serializes it (keras/config_writer).
+json object_json(const keras::KerasObject& o, keras::ObjectKind kind, keras::KerasVersion version) {
+  return json::parse(keras::write_object(o, kind, version));
 }
 
+// What get_weights() would return, summarized.
+json value_stats(const Tensor& t) {
+  if (t.empty()) return nullptr;
+  double sum = 0, lo = t.data()[0], hi = t.data()[0];
+  for (const float v : t.values()) {
+    sum += v;
+    lo = std::min(lo, static_cast<double>(v));
+    hi = std::max(hi, static_cast<double>(v));
+  }
+  const double mean = sum / static_cast<double>(t.size());
+  double sq = 0;
+  for (const float v : t.values()) sq += (v - mean) * (v - mean);
+  return {{"min", lo}, {"max", hi}, {"mean", mean}, {"std", std::sqrt(sq / static_cast<double>(t.size()))}};
+}
+
+// As Python prints a tuple: "(None, 5)", "(16,)".
 std::string shape_text(const json& shape) {
   std::string s = "(";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + (shape[i].is_null() ? std::string("None") : shape[i].dump());
-  return s + ")";
+  return s + (shape.size() == 1 ? ",)" : ")");
 }
 
 }  // namespace
@@ -101,18 +121,57 @@ LayerSummaryText summarize_layer(const SummaryOptions& options) {
     flops = engine::conv_flops(params, 1, plan.out_spatial());
   }
 
-  const auto weight_names = keras::keras_weight_names(cfg, layer.version.version);
+  // layer.weights: [kernel, bias], trainable first (all of them, or none when trainable is false).
+  const auto variables = keras::keras_variables(cfg, layer.version.version);
   json weights = json::array();
+  json names = json::array();
   const auto kd = params.kernel_dims();
   std::vector<json> shapes{json(std::vector<int64_t>(kd.begin(), kd.end())), json({params.oc})};
-  for (size_t i = 0; i < weight_names.size(); ++i) {
-    json w = {{"name", weight_names[i]}, {"shape", shapes[i]}, {"trainable", cfg.trainable}};
+  for (size_t i = 0; i < variables.size(); ++i) {
+    json w = {{"name", variables[i].name}};
+    if (!variables[i].path.empty()) w["path"] = variables[i].path;
+    w["shape"] = shapes[i];
+    w["dtype"] = keras::variable_dtype(cfg);
+    w["trainable"] = cfg.trainable;
     if (layer.weights) {
       const auto& info = i == 0 ? layer.weights->kernel_info : layer.weights->bias_info;
       w["file_dataset"] = info.path;
+      w["stored_dtype"] = info.dtype;
+      w["values"] = value_stats(i == 0 ? layer.weights->kernel : layer.weights->bias);
     }
     weights.push_back(w);
+    names.push_back(variables[i].name);
   }
+  const json no_names = json::array();
+
+  // losses: the weight regularizers' penalties (the activity one needs an output: `run`).
+  json losses = json::array();
+  for (const WeightPenalty& p : weight_penalties(layer)) {
+    json entry = {{"regularizer", p.key}, {"class", p.regularizer}, {"weight", p.weight},
+                  {"value", p.value ? json(*p.value) : json(nullptr)}};
+    if (!p.note.empty()) entry["note"] = p.note;
+    losses.push_back(entry);
+  }
+  // Constraints, checked against their weight (Keras would fail when applying them).
+  json constraints = json::array();
+  const auto constraint_entry = [&](const keras::KerasObject& c, const char* key, size_t index, size_t rank) {
+    if (c.empty()) return;
+    json entry = {{"constraint", key}, {"class", keras::describe(c)},
+                  {"weight", index < variables.size() ? json(variables[index].name) : json(nullptr)}};
+    try {
+      const engine::ConstraintSpec spec = keras::constraint_spec(c, rank, cfg.source + ": \"" + key + "\"");
+      json axes = json::array();
+      for (const size_t a : engine::constraint_axes(spec, rank)) axes.push_back(a);
+      entry["norm_axes"] = axes;
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::config) throw;
+      entry["error"] = e.what();
+    }
+    if (!cfg.trainable) entry["note"] = "not applied after training steps: the layer is not trainable";
+    constraints.push_back(entry);
+  };
+  constraint_entry(cfg.kernel_constraint, "kernel_constraint", 0, 5);
+  constraint_entry(cfg.bias_constraint, "bias_constraint", 1, 1);
 
   json j;
   j["class_name"] = "Conv3D";
@@ -120,6 +179,8 @@ LayerSummaryText summarize_layer(const SummaryOptions& options) {
   j["keras_version"] = keras::to_string(layer.version.version);
   j["keras_version_reason"] = layer.version.reason;
   j["dtype"] = cfg.dtype;
+  j["compute_dtype"] = keras::compute_dtype(cfg);
+  j["variable_dtype"] = keras::variable_dtype(cfg);
   j["trainable"] = cfg.trainable;
   j["filters"] = cfg.filters;
   j["kernel_size"] = cfg.kernel_size;
@@ -138,15 +199,20 @@ LayerSummaryText summarize_layer(const SummaryOptions& options) {
   j["count_params"] = keras::count_params(cfg, *channels);
   j["flops_per_sample"] = flops ? json(*flops) : json(nullptr);
   j["weights"] = weights;
-  j["trainable_weights"] = cfg.trainable ? json(weight_names) : json::array();
-  j["non_trainable_weights"] = cfg.trainable ? json::array() : json(weight_names);
-  j["kernel_initializer"] = object_json(cfg.kernel_initializer);
-  j["bias_initializer"] = object_json(cfg.bias_initializer);
-  j["kernel_regularizer"] = object_json(cfg.kernel_regularizer);
-  j["bias_regularizer"] = object_json(cfg.bias_regularizer);
-  j["activity_regularizer"] = object_json(cfg.activity_regularizer);
-  j["kernel_constraint"] = object_json(cfg.kernel_constraint);
-  j["bias_constraint"] = object_json(cfg.bias_constraint);
+  j["variables"] = names;  // the same list as weights in Keras
+  j["trainable_weights"] = cfg.trainable ? names : no_names;
+  j["non_trainable_weights"] = cfg.trainable ? no_names : names;
+  j["trainable_variables"] = j["trainable_weights"];  // TF 1.x aliases of the two lists above
+  j["non_trainable_variables"] = j["non_trainable_weights"];
+  j["losses"] = losses;
+  j["kernel_initializer"] = object_json(cfg.kernel_initializer, keras::ObjectKind::initializer, layer.version.version);
+  j["bias_initializer"] = object_json(cfg.bias_initializer, keras::ObjectKind::initializer, layer.version.version);
+  j["kernel_regularizer"] = object_json(cfg.kernel_regularizer, keras::ObjectKind::regularizer, layer.version.version);
+  j["bias_regularizer"] = object_json(cfg.bias_regularizer, keras::ObjectKind::regularizer, layer.version.version);
+  j["activity_regularizer"] = object_json(cfg.activity_regularizer, keras::ObjectKind::regularizer, layer.version.version);
+  j["kernel_constraint"] = object_json(cfg.kernel_constraint, keras::ObjectKind::constraint, layer.version.version);
+  j["bias_constraint"] = object_json(cfg.bias_constraint, keras::ObjectKind::constraint, layer.version.version);
+  j["constraints"] = constraints;
   if (layer.weights) {
     j["weights_file"] = {{"path", layer.weights->file.path},
                          {"layout", keras::to_string(layer.weights->file.layout)},
@@ -168,10 +234,34 @@ LayerSummaryText summarize_layer(const SummaryOptions& options) {
   if (spatial_known) t << "  padding (before, after) per axis " << padding_split.dump() << "\n";
   t << "  parameters   " << j["count_params"].get<int64_t>() << "\n";
   if (flops) t << "  FLOPs        " << static_cast<long long>(*flops) << " per sample (2 per multiply-add)\n";
-  t << "  weights (" << (cfg.trainable ? "trainable" : "non-trainable") << "):\n";
+  t << "  dtype policy " << cfg.dtype << ": computes in " << j["compute_dtype"].get<std::string>() << ", variables "
+    << j["variable_dtype"].get<std::string>() << "\n";
+  t << "  weights (" << (cfg.trainable ? "trainable" : "non-trainable") << ", in layer.weights order):\n";
   for (const auto& w : weights) {
-    t << "    " << w["name"].get<std::string>() << " " << shape_text(w["shape"]);
+    t << "    " << w["name"].get<std::string>();
+    if (w.contains("path")) t << " (path " << w["path"].get<std::string>() << ")";
+    t << " " << shape_text(w["shape"]);
     if (w.contains("file_dataset")) t << "  <- " << w["file_dataset"].get<std::string>();
+    if (w.contains("values"))
+      t << "\n      min " << w["values"]["min"].get<double>() << ", max " << w["values"]["max"].get<double>() << ", mean "
+        << w["values"]["mean"].get<double>() << ", std " << w["values"]["std"].get<double>();
+    t << "\n";
+  }
+  t << "  initializers: kernel " << keras::describe(cfg.kernel_initializer) << ", bias "
+    << keras::describe(cfg.bias_initializer) << "\n";
+  if (!cfg.activity_regularizer.empty())
+    t << "  activity_regularizer " << keras::describe(cfg.activity_regularizer) << " (its loss needs an output: voxconv run)\n";
+  for (const auto& l : losses) {
+    t << "  loss " << l["regularizer"].get<std::string>() << " " << l["class"].get<std::string>() << " on "
+      << l["weight"].get<std::string>() << ": ";
+    if (l["value"].is_null()) t << "none (" << l["note"].get<std::string>() << ")\n";
+    else t << std::setprecision(10) << l["value"].get<double>() << std::setprecision(6) << "\n";
+  }
+  for (const auto& c : constraints) {
+    t << "  " << c["constraint"].get<std::string>() << " " << c["class"].get<std::string>();
+    if (c.contains("norm_axes")) t << ": norms over axes " << c["norm_axes"].dump();
+    if (c.contains("error")) t << ": " << c["error"].get<std::string>();
+    if (c.contains("note")) t << " (" << c["note"].get<std::string>() << ")";
     t << "\n";
   }
   if (layer.weights)

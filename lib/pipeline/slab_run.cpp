@@ -91,7 +91,8 @@ InputPlanes planes_of(const Tensor& ndhwc) {
 
 void run_in_slabs(const engine::FastConv3d& conv, const InputPlanes& input, const Dims& in_dims, const engine::ConvPlan& plan,
                   const SlabPlan& slabs, const OutputRequest& request, const Geometry& geometry,
-                  const std::vector<std::string>& staged_paths, engine::ThreadPool& pool) {
+                  const std::vector<std::string>& staged_paths, engine::ThreadPool& pool,
+                  const std::function<void(const Tensor&)>& on_slab) {
   const engine::Conv3dParams& p = conv.params();
   const int64_t N = in_dims[0], ID = in_dims[1];
   const Dims out_dims{N, plan.axis[0].out, plan.axis[1].out, plan.axis[2].out, p.oc};
@@ -119,6 +120,7 @@ void run_in_slabs(const engine::FastConv3d& conv, const InputPlanes& input, cons
     Tensor dst({N, od1 - od0, out_dims[2], out_dims[3], p.oc});
     conv.run_slab(src, {ID, first, od0, od1}, dst, pool);
     src = Tensor();
+    if (on_slab) on_slab(dst);
     spdlog::debug("slab: output planes {}..{} of {}", od0, od1, out_dims[1]);
     if (npy_output(request) && request.channels_first) {
       writers[0]->write(transpose(dst, {0, 4, 1, 2, 3}), od0);

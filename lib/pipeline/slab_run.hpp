@@ -39,9 +39,11 @@ using InputPlanes = std::function<Tensor(int64_t first, int64_t last)>;
 // Planes of an input held whole.
 InputPlanes planes_of(const Tensor& ndhwc);
 
-// Computes and writes the output slab by slab to `staged_paths` (as write_layer_output).
+// Computes and writes the output slab by slab to `staged_paths` (as write_layer_output);
+// `on_slab` sees each computed slab (N, planes, OH, OW, OC) before it is written.
 void run_in_slabs(const engine::FastConv3d& conv, const InputPlanes& input, const Dims& in_dims, const engine::ConvPlan& plan,
                   const SlabPlan& slabs, const OutputRequest& request, const Geometry& geometry,
-                  const std::vector<std::string>& staged_paths, engine::ThreadPool& pool);
+                  const std::vector<std::string>& staged_paths, engine::ThreadPool& pool,
+                  const std::function<void(const Tensor&)>& on_slab = {});
 
 }  // namespace voxconv::pipeline
