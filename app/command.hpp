@@ -32,5 +32,6 @@ std::optional<keras::KerasVersion> parse_keras_flag(const std::string& text);
 Command add_run_command(CLI::App& app, const GlobalFlags& flags);
 Command add_info_command(CLI::App& app, const GlobalFlags& flags);
 Command add_bench_command(CLI::App& app, const GlobalFlags& flags);
+Command add_compare_command(CLI::App& app, const GlobalFlags& flags);
 
 }  // namespace voxconv::app

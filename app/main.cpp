@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
       add_run_command(app, flags),
       add_info_command(app, flags),
       add_bench_command(app, flags),
+      add_compare_command(app, flags),
   };
 
   try {
