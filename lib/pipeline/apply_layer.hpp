@@ -1,13 +1,24 @@
 #pragma once
 // `voxconv run`: load the layer once, read the input, convolve, write the outputs
 // atomically. The only flow that touches files, engine and adapters together.
+// LayerRunner holds the three steps (read, compute, write) so that run_layer chains them
+// for one sample and the batch flow (batch_run.hpp) overlaps them over many.
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/geometry.hpp"
 #include "core/tensor.hpp"
 #include "keras/layer_config.hpp"
 #include "pipeline/axes.hpp"
+#include "pipeline/layer_inputs.hpp"
+#include "pipeline/layer_loader.hpp"
+
+namespace voxconv::engine {
+class FastConv3d;
+class ThreadPool;
+}  // namespace voxconv::engine
 
 namespace voxconv::pipeline {
 
@@ -22,6 +33,7 @@ struct RunOptions {
   bool split_channels = false;
   bool force = false;
   bool compress = false;
+  int compression_level = -1;  // zlib 0..9 for compressed outputs; -1: the writer's default
   std::optional<keras::KerasVersion> keras_version;
   bool reference_engine = false;  // the simple oracle instead of the fast engine
 };
@@ -33,6 +45,52 @@ struct RunResult {
   double compute_seconds = 0.0;
   double gflops = 0.0;
   std::string engine;  // e.g. "avx512/oc" or "reference"
+};
+
+// The layer's output for one input, ready to be written.
+struct LayerOutput {
+  Tensor ndhwc;       // (N, dim1', dim2', dim3', filters)
+  Geometry geometry;  // of the feature volume; meaningless for .npy inputs
+  Dims input_shape;   // Keras input array shape
+  Dims output_shape;  // Keras output array shape
+  double seconds = 0.0;
+  double gflops = 0.0;
+};
+
+// A layer loaded and its engine built once, for one input or many. Uses the options'
+// layer, engine, threads, axes and output settings; ignores `inputs`, `output`, `force`.
+class LayerRunner {
+ public:
+  explicit LayerRunner(const RunOptions& options);  // throws voxconv::Error
+  ~LayerRunner();
+  LayerRunner(const LayerRunner&) = delete;
+  LayerRunner& operator=(const LayerRunner&) = delete;
+
+  // The files `output` stands for (one per filter with --split-channels), known before any
+  // work. Throws ErrorKind::usage for unsupported names.
+  std::vector<std::string> planned_outputs(const std::string& output) const;
+
+  // Reads the input files and checks their channel count against the layer.
+  // Thread-safe with write() (not with itself).
+  LayerInput read(const std::vector<std::string>& inputs) const;
+
+  // Convolves, consuming the input (its memory is released before returning). `output`
+  // names the destination in messages. Uses the thread pool: one caller at a time.
+  LayerOutput compute(LayerInput input, const std::string& output);
+
+  // Writes to the staged paths of planned_outputs(output), same order.
+  void write(const std::string& output, LayerOutput result, const std::vector<std::string>& staged_paths) const;
+
+  const LoadedLayer& layer() const { return layer_; }
+  const std::string& engine_name() const { return engine_name_; }
+  int threads() const;
+
+ private:
+  RunOptions options_;
+  LoadedLayer layer_;
+  std::unique_ptr<engine::FastConv3d> fast_;  // absent for the reference engine
+  std::unique_ptr<engine::ThreadPool> pool_;
+  std::string engine_name_ = "reference";
 };
 
 // Throws voxconv::Error; on any failure no output file exists or was changed.

@@ -26,10 +26,21 @@ struct Volume {
 // Throws ErrorKind::volume_read with a message that starts with the path.
 Volume read_volume(const std::string& path);
 
+// How write_volume compresses. `compress` asks for compression where the format makes it
+// optional (NRRD, MetaImage); ".nii.gz" is gzip by its name and ".nii" never compressed.
+// `compression_level` (zlib's 0..9) applies to whatever is compressed; -1 keeps each
+// writer's default (zlib's 6 for .nii.gz, as ITK's NIfTI writer).
+struct WriteOptions {
+  bool compress = false;
+  int compression_level = -1;
+};
+
 // Writes (1, Z, Y, X, C) float32 as a C-component image (scalar when C == 1) with the
-// given geometry. The format follows the extension; `compress` asks ITK to compress
-// where the format can. Throws ErrorKind::volume_write.
-void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& geometry, bool compress);
+// given geometry. The format follows the extension. Throws ErrorKind::volume_write.
+void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& geometry, const WriteOptions& options);
+inline void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& geometry, bool compress) {
+  write_volume(path, zyxc, geometry, WriteOptions{compress, -1});
+}
 
 // .npy arrays: any numeric dtype (bool, int8..int64, uint8..uint64, float16/32/64) of
 // either byte order, C or Fortran order; returned as float32 in C order, same shape.

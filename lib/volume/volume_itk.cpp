@@ -292,6 +292,11 @@ Volume read_volume(const std::string& path) {
 
 namespace {
 
+// ".nii.gz": ITK's NIfTI writer compresses by the name; the level needs compression on.
+bool ends_with_gz(const std::string& path) {
+  return path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+}
+
 // Everything write_volume refuses before any file is touched; returns the format.
 FileFormat check_write_request(const std::string& path, const Tensor& zyxc, const Geometry& geometry) {
   const FileFormat format = format_of(path);
@@ -316,7 +321,8 @@ FileFormat check_write_request(const std::string& path, const Tensor& zyxc, cons
 }
 
 void write_through_itk(const std::string& path, FileFormat format, const Tensor& zyxc, const Geometry& geometry,
-                       bool compress) {
+                       const WriteOptions& options) {
+  const bool compress = options.compress || ends_with_gz(path);
   const int64_t z = zyxc.dim(1), y = zyxc.dim(2), x = zyxc.dim(3), c = zyxc.dim(4);
   itk::ImageRegion<3> region;
   region.SetSize(
@@ -350,6 +356,7 @@ void write_through_itk(const std::string& path, FileFormat format, const Tensor&
       writer->SetImageIO(io);
       writer->SetFileName(path);
       writer->SetUseCompression(compress);
+      if (compress && options.compression_level >= 0) writer->SetCompressionLevel(options.compression_level);
       writer->Update();
     } else {
       auto image = MultiImage::New();
@@ -366,6 +373,7 @@ void write_through_itk(const std::string& path, FileFormat format, const Tensor&
       writer->SetImageIO(io);
       writer->SetFileName(path);
       writer->SetUseCompression(compress);
+      if (compress && options.compression_level >= 0) writer->SetCompressionLevel(options.compression_level);
       writer->Update();
     }
   } catch (const itk::ExceptionObject& e) {
@@ -390,13 +398,16 @@ void check_nifti_complete(const std::string& path) {
 
 }  // namespace
 
-void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& geometry, bool compress) {
+void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& geometry, const WriteOptions& options) {
   const FileFormat format = check_write_request(path, zyxc, geometry);
+  if (options.compression_level < -1 || options.compression_level > 9)
+    fail(ErrorKind::volume_write, path,
+         "compression level " + std::to_string(options.compression_level) + " is outside zlib's 0..9");
   // ITK would copy the whole image to reorder vector pixels for NIfTI; stream them instead.
-  if (format == FileFormat::nifti && detail::nifti_stream_writable(path, zyxc))
-    detail::write_nifti_vectors_streamed(path, zyxc, geometry);
+  if (format == FileFormat::nifti && detail::nifti_stream_writable(path, zyxc, options.compression_level))
+    detail::write_nifti_vectors_streamed(path, zyxc, geometry, options.compression_level);
   else
-    write_through_itk(path, format, zyxc, geometry, compress);
+    write_through_itk(path, format, zyxc, geometry, options);
   if (format == FileFormat::nifti) check_nifti_complete(path);
 }
 
@@ -404,7 +415,7 @@ namespace detail {
 
 void write_volume_itk(const std::string& path, const Tensor& zyxc, const Geometry& geometry, bool compress) {
   const FileFormat format = check_write_request(path, zyxc, geometry);
-  write_through_itk(path, format, zyxc, geometry, compress);
+  write_through_itk(path, format, zyxc, geometry, WriteOptions{compress, -1});
   if (format == FileFormat::nifti) check_nifti_complete(path);
 }
 
