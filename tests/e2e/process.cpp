@@ -53,9 +53,16 @@ ChildProcess::ChildProcess(const std::string& program, const std::vector<std::st
                            const std::vector<std::string>& extra_env)
     : capture_(make_capture_folder()) {
   const std::string out_path = capture_ + "/stdout", err_path = capture_ + "/stderr";
+  // "NAME=value" replaces NAME; a bare "NAME" removes it.
+  const auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (const auto& e : extra_env) env_strings.push_back(e);
+  for (char** e = environ; *e; ++e) {
+    bool replaced = false;
+    for (const auto& x : extra_env) replaced = replaced || name_of(x) == name_of(*e);
+    if (!replaced) env_strings.emplace_back(*e);
+  }
+  for (const auto& e : extra_env)
+    if (e.find('=') != std::string::npos) env_strings.push_back(e);
   std::vector<char*> env;
   for (auto& s : env_strings) env.push_back(s.data());
   env.push_back(nullptr);

@@ -11,8 +11,8 @@ struct ProcessResult {
   std::string err;
 };
 
-// Runs `program args...` in `cwd` (empty: current folder) with extra environment
-// entries "NAME=value" added to the current environment.
+// Runs `program args...` in `cwd` (empty: current folder) in the current environment
+// changed by `extra_env`: "NAME=value" sets NAME, a bare "NAME" removes it.
 ProcessResult run_process(const std::string& program, const std::vector<std::string>& args, const std::string& cwd = "",
                           const std::vector<std::string>& extra_env = {});
 
