@@ -229,6 +229,25 @@ TEST(Batch, ReRunsSkipFinishedOutputsUnlessForced) {
   EXPECT_FALSE(file_id(dir / "out/s0.mha") == ids["s0.mha"]);  // replaced by a new file
 }
 
+TEST(Batch, AnIncompleteSetOfSplitChannelFilesIsComputedAgain) {
+  TempDir dir;
+  for (int i = 0; i < 2; ++i) write_scan(dir / ("scans/s" + std::to_string(i) + ".nii"), 5, 6, 7, static_cast<unsigned>(i));
+  const std::vector<std::string> args = with_layer(
+      {"--batch-glob", dir / "scans/*.nii", "--output", dir / "out/{stem}.mhd", "--split-channels"});
+  ASSERT_EQ(voxconv(args).exit_code, 0);
+  EXPECT_EQ(names_in(dir / "out").size(), 2u * 5 * 2);  // 5 filters, .mhd + .raw each
+  const FileId kept = file_id(dir / "out/s0_002.mhd");
+  const FileId redone = file_id(dir / "out/s1_002.mhd");
+  fs::remove(dir / "out/s1_004.mhd");  // as if the commit of s1 had been interrupted
+  const ProcessResult r = voxconv(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "1 written, 1 skipped")) << r.out;
+  EXPECT_EQ(names_in(dir / "out").size(), 2u * 5 * 2);
+  EXPECT_TRUE(file_id(dir / "out/s0_002.mhd") == kept);
+  EXPECT_FALSE(file_id(dir / "out/s1_002.mhd") == redone);
+  EXPECT_EQ(volume::read_volume(dir / "out/s1_004.mhd").data.dims(), (Dims{1, 3, 4, 5, 1}));
+}
+
 TEST(Batch, ResumesAfterSigkillWithoutRewritingFinishedOutputs) {
   TempDir dir;
   constexpr int kSamples = 16;
