@@ -12,6 +12,7 @@
 #include "engine/thread_pool.hpp"
 #include "pipeline/layer_outputs.hpp"
 #include "pipeline/output_files.hpp"
+#include "volume/volume_io.hpp"
 
 namespace voxconv::pipeline {
 
@@ -129,7 +130,8 @@ RunResult run_layer(const RunOptions& options) {
   for (const auto& d : destinations) staged.push_back(transaction.staging_path(d));
   runner.write(options.output, std::move(output), staged);
   transaction.commit();
-  result.outputs = destinations;
+  // "out.h5:/features" names the dataset, not just the file.
+  for (const auto& d : destinations) result.outputs.push_back(volume::with_volume_file(options.output, d));
   return result;
 }
 

@@ -175,8 +175,9 @@ CompareResult compare_files(const CompareOptions& options) {
   check_options(options);
   // Refuse an existing diff file before reading anything.
   std::unique_ptr<OutputTransaction> transaction;
+  const std::string diff_file = volume::volume_file_of(options.diff_path);  // "d.h5" for "d.h5:/diff"
   if (!options.diff_path.empty())
-    transaction = std::make_unique<OutputTransaction>(std::vector<std::string>{options.diff_path}, options.force);
+    transaction = std::make_unique<OutputTransaction>(std::vector<std::string>{diff_file}, options.force);
 
   const Operand expected = read_operand(options.expected_path);
   const Operand actual = read_operand(options.actual_path);
@@ -205,7 +206,7 @@ CompareResult compare_files(const CompareOptions& options) {
     if (transaction) {
       Tensor diff(actual.data.dims());
       for (int64_t i = 0; i < diff.size(); ++i) diff.data()[i] = actual.data.data()[i] - expected.data.data()[i];
-      const std::string staged = transaction->staging_path(options.diff_path);
+      const std::string staged = volume::with_volume_file(options.diff_path, transaction->staging_path(diff_file));
       if (expected.volume) volume::write_volume(staged, diff, expected.geometry, false);
       else volume::write_npy(staged, diff);
       transaction->commit();

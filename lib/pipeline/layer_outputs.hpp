@@ -27,7 +27,8 @@ struct OutputRequest {
 std::pair<std::string, std::string> split_extension(const std::string& path);
 
 // The files a request will produce, known before any computing: used to refuse
-// existing outputs up front. Throws ErrorKind::usage for unsupported names/combinations.
+// existing outputs up front ("out.h5" for an HDF5 output "out.h5:/features"). Throws
+// ErrorKind::usage for unsupported names/combinations.
 std::vector<std::string> planned_output_paths(const OutputRequest& request, int64_t filters);
 
 // Geometry of the feature volume: spacing * stride, direction kept, origin at the

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "pipeline/layer_outputs.hpp"
+#include "volume/volume_io.hpp"
 
 namespace voxconv::pipeline {
 
@@ -52,7 +53,9 @@ bool has_placeholders(const std::string& pattern) {
 }
 
 std::string expand_output_template(const std::string& pattern, const ManifestRow& row) {
-  const std::filesystem::path first = row.inputs.empty() ? std::filesystem::path() : std::filesystem::path(row.inputs[0]);
+  // The file of the first input ("scan.h5" for the HDF5 volume "scan.h5:/ct").
+  const std::filesystem::path first =
+      row.inputs.empty() ? std::filesystem::path() : std::filesystem::path(volume::volume_file_of(row.inputs[0]));
   std::string out;
   scan(pattern, [&out](char c) { out += c; },
        [&](const std::string& name) {

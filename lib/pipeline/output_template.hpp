@@ -1,6 +1,7 @@
 #pragma once
 // --output in a batch: one file name pattern, filled in per sample.
-//   {stem}   the first input's file name without its extension ("t1" for t1.nii.gz)
+//   {stem}   the first input's file name without its extension ("t1" for t1.nii.gz, "scan"
+//            for the HDF5 volume scan.h5:/ct)
 //   {name}   the first input's file name ("t1.nii.gz")
 //   {dir}    the first input's folder ("." when the name has none)
 //   {index}  the sample's 0-based row in the manifest (or position in the file list)

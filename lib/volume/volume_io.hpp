@@ -49,10 +49,22 @@ Tensor read_npy(const std::string& path);
 // Writes little-endian float32 in C order. Throws ErrorKind::volume_write.
 void write_npy(const std::string& path, const Tensor& array);
 
-// Formats by file name (case-insensitive extension).
-enum class FileFormat { nifti, nrrd, metaimage, npy, unknown };
+// Formats by file name (case-insensitive extension). An HDF5 volume is a dataset in a
+// file, named "FILE.h5:/group/dataset" (or .hdf5): 3-D (z, y, x) or 4-D (z, y, x, channels)
+// in C order, any integer or float type; geometry from the dataset's optional attributes
+// "spacing" and "origin" (3 values, x y z, as ITK) and "direction" (9, row-major), or
+// "element_size_um" (z y x, the Fiji/ilastik convention) for the spacing. write_volume
+// writes float32 with spacing, origin and direction, into a new file (chunked and gzip
+// compressed when asked to compress).
+enum class FileFormat { nifti, nrrd, metaimage, npy, hdf5, unknown };
 FileFormat format_of(const std::string& path);
 // Human list of the extensions voxconv reads and writes, for error messages.
 const char* supported_extensions();
+
+// The file a volume path lives in: "out.h5" for "out.h5:/features", else the path itself.
+std::string volume_file_of(const std::string& path);
+// The same volume in another file: ("out.h5:/features", "tmp/out.h5") -> "tmp/out.h5:/features";
+// for other formats just `file`.
+std::string with_volume_file(const std::string& path, const std::string& file);
 
 }  // namespace voxconv::volume

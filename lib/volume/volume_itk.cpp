@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "volume/hdf5_volume.hpp"
 #include "volume/nifti_direct.hpp"
 #include "volume/nifti_stream_writer.hpp"
 #include "volume/payload_check.hpp"
@@ -211,6 +212,7 @@ void check_metaimage_payload(const std::string& path, itk::MetaImageIO& io) {
 }  // namespace
 
 Volume read_volume(const std::string& path) {
+  if (format_of(path) == FileFormat::hdf5) return detail::read_hdf5_volume(path);
   check_readable_file(path);
   const FileFormat format = format_of(path);
   itk::ImageIOBase::Pointer io = io_for(format);
@@ -300,9 +302,10 @@ bool ends_with_gz(const std::string& path) {
 // Everything write_volume refuses before any file is touched; returns the format.
 FileFormat check_write_request(const std::string& path, const Tensor& zyxc, const Geometry& geometry) {
   const FileFormat format = format_of(path);
-  if (!io_for(format))
+  if (format != FileFormat::hdf5 && !io_for(format))
     fail(ErrorKind::volume_write, path,
-         std::string("cannot write a volume with this extension (supported: .nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd)"));
+         std::string("cannot write a volume with this extension (supported: .nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd, "
+                     "FILE.h5:/dataset)"));
   if (zyxc.rank() != 5 || zyxc.dim(0) != 1)
     fail(ErrorKind::volume_write, path, "expected a (1, Z, Y, X, C) tensor, got shape " + dims_to_string(zyxc.dims()));
   const int64_t z = zyxc.dim(1), y = zyxc.dim(2), x = zyxc.dim(3), c = zyxc.dim(4);
@@ -310,8 +313,9 @@ FileFormat check_write_request(const std::string& path, const Tensor& zyxc, cons
     fail(ErrorKind::volume_write, path, "cannot write an empty volume of shape " + dims_to_string(zyxc.dims()));
   if (zyxc.size() != x * y * z * c) fail(ErrorKind::volume_write, path, "tensor does not hold its shape's values");
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) fail(ErrorKind::volume_write, path, "is a directory");
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string file = volume_file_of(path);  // an HDF5 volume is a dataset in this file
+  if (std::filesystem::is_directory(file, ec)) fail(ErrorKind::volume_write, path, "is a directory");
+  const std::filesystem::path parent = std::filesystem::path(file).parent_path();
   if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
     fail(ErrorKind::volume_write, path, "directory " + parent.string() + " does not exist");
   for (unsigned i = 0; i < 3; ++i)
@@ -403,6 +407,7 @@ void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& g
   if (options.compression_level < -1 || options.compression_level > 9)
     fail(ErrorKind::volume_write, path,
          "compression level " + std::to_string(options.compression_level) + " is outside zlib's 0..9");
+  if (format == FileFormat::hdf5) return detail::write_hdf5_volume(path, zyxc, geometry, options);
   // ITK would copy the whole image to reorder vector pixels for NIfTI; stream them instead.
   if (format == FileFormat::nifti && detail::nifti_stream_writable(path, zyxc, options.compression_level))
     detail::write_nifti_vectors_streamed(path, zyxc, geometry, options.compression_level);
