@@ -1,7 +1,6 @@
 #include "pipeline/shard.hpp"
 
 #include <cstdlib>
-#include <limits>
 
 #include "core/error.hpp"
 
