@@ -34,5 +34,6 @@ Command add_info_command(CLI::App& app, const GlobalFlags& flags);
 Command add_bench_command(CLI::App& app, const GlobalFlags& flags);
 Command add_config_command(CLI::App& app, const GlobalFlags& flags);
 Command add_init_command(CLI::App& app, const GlobalFlags& flags);
+Command add_compare_command(CLI::App& app, const GlobalFlags& flags);
 
 }  // namespace voxconv::app

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
       add_bench_command(app, flags),
       add_config_command(app, flags),
       add_init_command(app, flags),
+      add_compare_command(app, flags),
   };
 
   try {

@@ -18,29 +18,6 @@ namespace voxconv::keras::hdf5 {
 
 namespace {
 
-// HDF5 keeps its error-reporting settings per thread in thread-safe builds (Debian's
-// is one), so "once" means once per thread that touches a file.
-void silence_hdf5_errors() {
-  thread_local bool done = false;
-  if (done) return;
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  done = true;
-}
-
-// The innermost (most specific) description on HDF5's error stack, then clears it.
-std::string take_hdf5_error() {
-  std::string message;
-  auto walk = [](unsigned n, const H5E_error2_t* err, void* data) -> herr_t {
-    if (n == 0 && err && err->desc) *static_cast<std::string*>(data) = err->desc;
-    return 0;
-  };
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk, &message);
-  H5Eclear2(H5E_DEFAULT);
-  for (char& c : message)
-    if (c == '\n' || c == '\r') c = ' ';  // one-line messages
-  return message;
-}
-
 [[noreturn]] void fail_plain(const std::string& file, const std::string& what) {
   H5Eclear2(H5E_DEFAULT);
   throw Error(ErrorKind::weights, file + ": " + what);
@@ -57,20 +34,6 @@ std::vector<std::string> split_path(const std::string& path) {
     start = slash + 1;
   }
   return parts;
-}
-
-// The HDF5 superblock signature, searched where the spec allows it: offset 0, 512,
-// 1024, 2048, ... (a user block shifts it).
-bool has_hdf5_signature(std::ifstream& in, uint64_t size) {
-  static const std::array<char, 8> signature = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
-  for (uint64_t offset = 0; offset + signature.size() <= size; offset = offset == 0 ? 512 : offset * 2) {
-    std::array<char, 8> bytes{};
-    in.clear();
-    in.seekg(static_cast<std::streamoff>(offset));
-    if (!in.read(bytes.data(), bytes.size())) return false;
-    if (bytes == signature) return true;
-  }
-  return false;
 }
 
 uint16_t swap_bytes(uint16_t v) { return static_cast<uint16_t>((v >> 8) | (v << 8)); }
@@ -118,20 +81,6 @@ const char* non_finite_name(float v) {
 
 // ---- Handle ------------------------------------------------------------------------
 
-Handle& Handle::operator=(Handle&& other) noexcept {
-  if (this != &other) {
-    reset();
-    id_ = std::exchange(other.id_, H5I_INVALID_HID);
-    closer_ = other.closer_;
-  }
-  return *this;
-}
-
-void Handle::reset() noexcept {
-  if (id_ >= 0 && closer_) closer_(id_);
-  id_ = H5I_INVALID_HID;
-}
-
 const char* to_string(LinkKind kind) noexcept {
   switch (kind) {
     case LinkKind::missing: return "missing";
@@ -148,7 +97,7 @@ const char* to_string(LinkKind kind) noexcept {
 // ---- File --------------------------------------------------------------------------
 
 File File::open(const std::string& path) {
-  silence_hdf5_errors();
+  ::voxconv::hdf5::silence_errors();
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::file_status status = fs::status(path, ec);
@@ -162,7 +111,7 @@ File File::open(const std::string& path) {
   if (!in) fail_plain(path, std::string("cannot read: ") + std::strerror(errno));
   std::array<char, 4> head{};
   const bool has_head = static_cast<bool>(in.read(head.data(), head.size()));
-  if (!has_hdf5_signature(in, size)) {
+  if (!::voxconv::hdf5::has_signature(in, size)) {
     if (has_head && std::memcmp(head.data(), "PK\x03\x04", 4) == 0)
       fail_plain(path, "not an HDF5 file (a zip archive; a .keras file keeps its weights in model.weights.h5)");
     fail_plain(path, "not an HDF5 file");
@@ -175,14 +124,14 @@ File File::open(const std::string& path) {
   H5Pset_file_locking(fapl.get(), true, true);
   Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
   if (!file.valid()) {
-    const std::string detail = take_hdf5_error();
+    const std::string detail = ::voxconv::hdf5::take_error();
     fail_plain(path, "cannot open as HDF5 (truncated or corrupt file?)" + (detail.empty() ? "" : ": " + detail));
   }
   return File(path, std::move(file));
 }
 
 void File::fail(const std::string& what) const {
-  const std::string detail = take_hdf5_error();
+  const std::string detail = ::voxconv::hdf5::take_error();
   throw Error(ErrorKind::weights, path_ + ": " + what + (detail.empty() ? "" : ": " + detail));
 }
 
@@ -495,17 +444,17 @@ Tensor File::read_float_tensor(const std::string& dataset_path) const {
 // ---- Writer ------------------------------------------------------------------------
 
 Writer Writer::create(const std::string& path) {
-  silence_hdf5_errors();
+  ::voxconv::hdf5::silence_errors();
   Handle file(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
   if (!file.valid()) {
-    const std::string detail = take_hdf5_error();
+    const std::string detail = ::voxconv::hdf5::take_error();
     throw Error(ErrorKind::volume_write, path + ": cannot create the HDF5 file" + (detail.empty() ? "" : ": " + detail));
   }
   return Writer(path, std::move(file));
 }
 
 void Writer::fail(const std::string& what) const {
-  const std::string detail = take_hdf5_error();
+  const std::string detail = ::voxconv::hdf5::take_error();
   throw Error(ErrorKind::volume_write, path_ + ": " + what + (detail.empty() ? "" : ": " + detail));
 }
 

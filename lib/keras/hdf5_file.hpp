@@ -11,29 +11,11 @@
 #include <vector>
 
 #include "core/tensor.hpp"
+#include "hdf5/hdf5_basics.hpp"
 
 namespace voxconv::keras::hdf5 {
 
-// Owns one hid_t and closes it with the matching H5?close. Move-only.
-class Handle {
- public:
-  using Closer = herr_t (*)(hid_t);
-  Handle() = default;
-  Handle(hid_t id, Closer closer) noexcept : id_(id), closer_(closer) {}
-  Handle(Handle&& other) noexcept : id_(other.id_), closer_(other.closer_) { other.id_ = H5I_INVALID_HID; }
-  Handle& operator=(Handle&& other) noexcept;
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  ~Handle() { reset(); }
-
-  hid_t get() const noexcept { return id_; }
-  bool valid() const noexcept { return id_ >= 0; }
-  void reset() noexcept;
-
- private:
-  hid_t id_ = H5I_INVALID_HID;
-  Closer closer_ = nullptr;
-};
+using Handle = ::voxconv::hdf5::Handle;  // shared with lib/volume (hdf5/hdf5_basics.hpp)
 
 // What a path names, judged link by link from the root without following soft or
 // external links (so a link is never traversed before it is checked).

@@ -9,9 +9,6 @@
 
 namespace voxconv::pipeline {
 
-namespace {
-
-// "out/feat.nii.gz" -> {"out/feat", ".nii.gz"}
 std::pair<std::string, std::string> split_extension(const std::string& path) {
   const std::filesystem::path p(path);
   std::string name = p.filename().string();
@@ -24,16 +21,18 @@ std::pair<std::string, std::string> split_extension(const std::string& path) {
   return {stem, ext};
 }
 
-}  // namespace
-
 std::vector<std::string> planned_output_paths(const OutputRequest& request, int64_t filters) {
   const volume::FileFormat format = volume::format_of(request.path);
   if (format == volume::FileFormat::unknown)
     throw Error(ErrorKind::usage, request.path + ": unknown output format (use " +
                                       std::string(volume::supported_extensions()) + ")");
-  if (!request.split_channels) return {request.path};
+  // An HDF5 volume is a dataset in a file of its own: the file is what gets created.
+  if (!request.split_channels) return {volume::volume_file_of(request.path)};
   if (format == volume::FileFormat::npy)
     throw Error(ErrorKind::usage, request.path + ": --split-channels writes volumes; a .npy output holds the whole array");
+  if (format == volume::FileFormat::hdf5)
+    throw Error(ErrorKind::usage, request.path + ": --split-channels writes one file per filter; an HDF5 output holds "
+                                                 "every filter in one (z, y, x, filters) dataset");
   const auto [stem, ext] = split_extension(request.path);
   std::vector<std::string> paths;
   for (int64_t f = 0; f < filters; ++f) {
@@ -67,8 +66,9 @@ void write_layer_output(const OutputRequest& request, Tensor ndhwc, const Geomet
     throw Error(ErrorKind::usage, request.path + ": a batch of " + std::to_string(ndhwc.dim(0)) +
                                       " samples cannot be one volume; write a .npy output");
   const Tensor itk_layout = swap_itk_keras_layout(std::move(ndhwc), request.axes);
+  const volume::WriteOptions write_options{request.compress, request.compression_level};
   if (!request.split_channels) {
-    volume::write_volume(staged_paths.at(0), itk_layout, geometry, request.compress);
+    volume::write_volume(volume::with_volume_file(request.path, staged_paths.at(0)), itk_layout, geometry, write_options);
     return;
   }
   const int64_t filters = itk_layout.dim(4);
@@ -78,7 +78,7 @@ void write_layer_output(const OutputRequest& request, Tensor ndhwc, const Geomet
     const float* src = itk_layout.data() + f;
     float* dst = channel.data();
     for (int64_t i = 0; i < voxels; ++i) dst[i] = src[i * filters];
-    volume::write_volume(staged_paths.at(static_cast<size_t>(f)), channel, geometry, request.compress);
+    volume::write_volume(staged_paths.at(static_cast<size_t>(f)), channel, geometry, write_options);
   }
 }
 

@@ -3,6 +3,7 @@
 // (multi-component, or one file per filter) physically aligned with the input.
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/geometry.hpp"
@@ -15,13 +16,19 @@ namespace voxconv::pipeline {
 struct OutputRequest {
   std::string path;
   bool split_channels = false;
-  bool compress = false;
+  bool compress = false;        // NRRD/MetaImage: compress (.nii.gz always is)
+  int compression_level = -1;   // zlib 0..9 for what is compressed; -1: the writer's default
   AxisOrder axes = AxisOrder::zyx;
   bool channels_first = false;
 };
 
+// "out/feat.nii.gz" -> {"out/feat", ".nii.gz"}: the last extension, or the last two when
+// the last is ".gz".
+std::pair<std::string, std::string> split_extension(const std::string& path);
+
 // The files a request will produce, known before any computing: used to refuse
-// existing outputs up front. Throws ErrorKind::usage for unsupported names/combinations.
+// existing outputs up front ("out.h5" for an HDF5 output "out.h5:/features"). Throws
+// ErrorKind::usage for unsupported names/combinations.
 std::vector<std::string> planned_output_paths(const OutputRequest& request, int64_t filters);
 
 // Geometry of the feature volume: spacing * stride, direction kept, origin at the

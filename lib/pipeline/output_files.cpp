@@ -1,6 +1,10 @@
 #include "pipeline/output_files.hpp"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
 
 #include <filesystem>
 #include <system_error>
@@ -16,7 +20,46 @@ fs::path folder_of(const std::string& path) {
   const fs::path parent = fs::path(path).parent_path();
   return parent.empty() ? fs::path(".") : parent;
 }
+
+constexpr char kStagingPrefix[] = ".voxconv-partial-";
+
+// This machine's name, reduced to characters safe in a file name.
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "host";
+  std::string safe;
+  for (const char* c = name; *c != '\0'; ++c) {
+    const unsigned char u = static_cast<unsigned char>(*c);
+    safe += (std::isalnum(u) || *c == '.' || *c == '_') ? *c : '_';
+  }
+  return safe;
+}
+
+// "<prefix><host>-<pid>-": staging folders of one process on this machine start with it.
+std::string staging_stem(const std::string& host, pid_t pid) {
+  return kStagingPrefix + host + "-" + std::to_string(pid) + "-";
+}
 }  // namespace
+
+std::vector<std::string> remove_stale_staging(const std::string& folder) {
+  std::vector<std::string> removed;
+  const std::string prefix = kStagingPrefix + host_name() + "-";
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0 || !entry.is_directory(ec)) continue;
+    // "<pid>-XXXXXX" follows the prefix.
+    const size_t dash = name.find('-', prefix.size());
+    if (dash == std::string::npos || dash == prefix.size()) continue;
+    const std::string digits = name.substr(prefix.size(), dash - prefix.size());
+    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    const auto pid = static_cast<pid_t>(std::stol(digits));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // still running, or unknown
+    fs::remove_all(entry.path(), ec);
+    if (!ec) removed.push_back(entry.path().string());
+  }
+  return removed;
+}
 
 OutputTransaction::OutputTransaction(std::vector<std::string> destinations, bool force)
     : destinations_(std::move(destinations)), force_(force) {
@@ -41,7 +84,7 @@ std::string OutputTransaction::staging_dir_for(const std::string& destination) {
   for (const auto& [final_dir, staging] : staging_dirs_)
     if (final_dir == folder.string()) return staging;
   // mkdtemp gives a fresh, private folder on the same file system, so rename is atomic.
-  std::string pattern = (folder / (".voxconv-partial-" + std::to_string(::getpid()) + "-XXXXXX")).string();
+  std::string pattern = (folder / (staging_stem(host_name(), ::getpid()) + "XXXXXX")).string();
   if (::mkdtemp(pattern.data()) == nullptr)
     throw Error(ErrorKind::volume_write, destination + ": cannot create a temporary folder in " + folder.string());
   staging_dirs_.emplace_back(folder.string(), pattern);
@@ -62,10 +105,21 @@ void OutputTransaction::commit() {
         throw Error(ErrorKind::volume_write, target.string() + ": already exists (use --force to replace it)");
     }
   }
-  for (const auto& [final_dir, staging] : staging_dirs_) {
-    for (const auto& entry : fs::directory_iterator(staging, ec)) {
-      const fs::path target = fs::path(final_dir) / entry.path().filename();
-      fs::rename(entry.path(), target, ec);
+  // Companions (.raw beside .mhd/.nhdr) first and the named destinations last: whoever sees a
+  // destination (a resumed batch deciding what is done) sees a complete set.
+  const auto is_destination = [this](const fs::path& target) {
+    for (const auto& d : destinations_)
+      if (fs::path(d).lexically_normal() == target.lexically_normal()) return true;
+    return false;
+  };
+  std::vector<std::pair<fs::path, fs::path>> moves;  // (staged, target), listed before anything moves
+  for (const auto& [final_dir, staging] : staging_dirs_)
+    for (const auto& entry : fs::directory_iterator(staging, ec))
+      moves.emplace_back(entry.path(), fs::path(final_dir) / entry.path().filename());
+  for (const bool destinations_pass : {false, true}) {
+    for (const auto& [staged, target] : moves) {
+      if (is_destination(target) != destinations_pass) continue;
+      fs::rename(staged, target, ec);
       if (ec) throw Error(ErrorKind::volume_write, target.string() + ": cannot move the finished output into place: " + ec.message());
     }
   }

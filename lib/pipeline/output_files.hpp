@@ -35,4 +35,10 @@ class OutputTransaction {
   bool committed_ = false;
 };
 
+// Staging folders are named after this machine and the writing process. Removes those in
+// `folder` left by processes of this machine that no longer run (killed mid-write, e.g. an
+// interrupted batch); never touches another machine's (a shared disk under an array job).
+// Returns the removed paths.
+std::vector<std::string> remove_stale_staging(const std::string& folder);
+
 }  // namespace voxconv::pipeline

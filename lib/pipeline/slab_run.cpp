@@ -107,9 +107,10 @@ void run_in_slabs(const engine::FastConv3d& conv, const InputPlanes& input, cons
   } else if (request.split_channels) {
     for (int64_t f = 0; f < p.oc; ++f)
       writers.push_back(volume::open_volume_slab_writer(staged_paths.at(static_cast<size_t>(f)),
-                                                        {1, out_dims[1], out_dims[2], out_dims[3], 1}, geometry));
+                                                        {1, out_dims[1], out_dims[2], out_dims[3], 1}, geometry,
+                                                        request.compression_level));
   } else {
-    writers.push_back(volume::open_volume_slab_writer(staged_paths.at(0), out_dims, geometry));
+    writers.push_back(volume::open_volume_slab_writer(staged_paths.at(0), out_dims, geometry, request.compression_level));
   }
 
   for (int64_t od0 = 0; od0 < out_dims[1]; od0 += slabs.planes_per_slab) {

@@ -113,10 +113,10 @@ std::string itk_header(const std::string& path, int64_t z, int64_t y, int64_t x,
   if (field<float>(bytes, kVoxOffsetOffset) != static_cast<float>(header_bytes))
     unexpected("vox_offset " + std::to_string(field<float>(bytes, kVoxOffsetOffset)) + " in a file of " +
                std::to_string(bytes.size()) + " bytes");
-  // ITK writes a scalar image as 3-D, a vector image as 5-D with the components in dim[5].
-  const int16_t expected_dims[6] = {static_cast<int16_t>(channels == 1 ? 3 : 5), 1, 1, 1, 1,
-                                    static_cast<int16_t>(channels)};
-  for (size_t i = 0; i < (channels == 1 ? 4u : 6u); ++i)
+  // A vector image is 5D with the components in dim[5]; a scalar one is 3D.
+  const bool vector = channels > 1;
+  const int16_t expected_dims[6] = {static_cast<int16_t>(vector ? 5 : 3), 1, 1, 1, 1, static_cast<int16_t>(channels)};
+  for (size_t i = 0; i < (vector ? 6u : 4u); ++i)
     if (field<int16_t>(bytes, kDimOffset + 2 * i) != expected_dims[i]) unexpected("dim[" + std::to_string(i) + "]");
   if (field<int16_t>(bytes, kDatatypeOffset) != kFloat32Datatype) unexpected("datatype");
 
@@ -131,10 +131,12 @@ std::string itk_header(const std::string& path, int64_t z, int64_t y, int64_t x,
 // not finished (an exception on the way) is closed and removed.
 class OutputFile {
  public:
-  OutputFile(const std::string& path, bool gzip) : path_(path) {
+  OutputFile(const std::string& path, bool gzip, int level) : path_(path) {
     errno = 0;
     if (gzip) {
-      gz_ = gzopen(path.c_str(), "wb");  // znzlib's mode in nifti_image_write: zlib's default level
+      // "wb" is znzlib's mode in nifti_image_write: zlib's default level.
+      const std::string mode = level >= 0 && level <= 9 ? "wb" + std::to_string(level) : std::string("wb");
+      gz_ = gzopen(path.c_str(), mode.c_str());
       if (gz_ == nullptr) fail(path_, "cannot create the file" + errno_text(errno));
       gzbuffer(gz_, 1u << 18);  // fewer write calls; the decompressed bytes do not depend on it
     } else {
@@ -213,8 +215,9 @@ class OutputFile {
 // cannot be written out of order.
 class NiftiSlabWriter final : public SlabWriter {
  public:
-  NiftiSlabWriter(const std::string& path, const Dims& zyxc, const Geometry& geometry)
+  NiftiSlabWriter(const std::string& path, const Dims& zyxc, const Geometry& geometry, int compression_level)
       : path_(path),
+        level_(compression_level),
         gzip_(ends_with(path, ".gz")),
         raw_path_(gzip_ ? path + ".voxconv-uncompressed" : path),
         dims_(zyxc),
@@ -252,7 +255,7 @@ class NiftiSlabWriter final : public SlabWriter {
     if (!gzip_) return;
     std::ifstream in(raw_path_, std::ios::binary);
     if (!in) fail(path_, "cannot read back " + raw_path_);
-    OutputFile out(path_, true);
+    OutputFile out(path_, true, level_);
     std::vector<char> buffer(size_t{1} << 20);
     while (in) {
       in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
@@ -266,6 +269,7 @@ class NiftiSlabWriter final : public SlabWriter {
 
  private:
   std::string path_;
+  int level_;
   bool gzip_;
   std::string raw_path_;
   Dims dims_;
@@ -276,28 +280,32 @@ class NiftiSlabWriter final : public SlabWriter {
 
 }  // namespace
 
-bool nifti_stream_writable(const std::string& path, const Tensor& zyxc) {
+bool nifti_stream_writable(const std::string& path, const Tensor& zyxc, int compression_level) {
   if (!ends_with(path, ".nii") && !ends_with(path, ".nii.gz")) return false;
-  if (zyxc.rank() != 5 || zyxc.dim(4) < 2) return false;
+  if (zyxc.rank() != 5 || zyxc.dim(4) < 1) return false;
+  // A scalar image costs ITK no copy; only a gzip level ITK 5.2 would ignore needs this writer.
+  if (zyxc.dim(4) == 1 && !(compression_level >= 0 && ends_with(path, ".nii.gz"))) return false;
   for (size_t axis = 1; axis < 5; ++axis)
     if (zyxc.dim(axis) > std::numeric_limits<int16_t>::max()) return false;
   return true;
 }
 
-std::unique_ptr<SlabWriter> open_nifti_slab_writer(const std::string& path, const Dims& zyxc, const Geometry& geometry) {
+std::unique_ptr<SlabWriter> open_nifti_slab_writer(const std::string& path, const Dims& zyxc, const Geometry& geometry,
+                                                   int compression_level) {
   if (zyxc.size() != 5 || zyxc[0] != 1 || zyxc[1] < 1 || zyxc[2] < 1 || zyxc[3] < 1 || zyxc[4] < 1)
     fail(path, "expected a (1, Z, Y, X, C) volume, got shape " + dims_to_string(zyxc));
   for (size_t axis = 1; axis < 5; ++axis)
     if (zyxc[axis] > std::numeric_limits<int16_t>::max())
       fail(path, "size " + std::to_string(zyxc[axis]) + " does not fit a NIfTI-1 header (at most 32767)");
-  return std::make_unique<NiftiSlabWriter>(path, zyxc, geometry);
+  return std::make_unique<NiftiSlabWriter>(path, zyxc, geometry, compression_level);
 }
 
-void write_nifti_vectors_streamed(const std::string& path, const Tensor& zyxc, const Geometry& geometry) {
+void write_nifti_vectors_streamed(const std::string& path, const Tensor& zyxc, const Geometry& geometry,
+                                  int compression_level) {
   const int64_t z = zyxc.dim(1), y = zyxc.dim(2), x = zyxc.dim(3), channels = zyxc.dim(4);
   const std::string header = itk_header(path, z, y, x, channels, geometry);
 
-  OutputFile out(path, ends_with(path, ".gz"));  // nifti_image_write compresses by the name alone
+  OutputFile out(path, ends_with(path, ".gz"), compression_level);  // nifti_image_write compresses by the name alone
   out.write(header.data(), header.size());
   // NIfTI's layout is component-planar: all of component 0 (x fastest), then component 1, ...
   // Values keep the host byte order, as ITK writes them and as the header says.

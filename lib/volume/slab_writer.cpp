@@ -71,10 +71,11 @@ class NpySlabWriter final : public SlabWriter {
 
 bool volume_slab_writable(const std::string& path) { return format_of(path) == FileFormat::nifti; }
 
-std::unique_ptr<SlabWriter> open_volume_slab_writer(const std::string& path, const Dims& zyxc, const Geometry& geometry) {
+std::unique_ptr<SlabWriter> open_volume_slab_writer(const std::string& path, const Dims& zyxc, const Geometry& geometry,
+                                                    int compression_level) {
   if (!volume_slab_writable(path))
     throw Error(ErrorKind::usage, path + ": only NIfTI (.nii, .nii.gz) and .npy outputs can be written in slabs");
-  return detail::open_nifti_slab_writer(path, zyxc, geometry);
+  return detail::open_nifti_slab_writer(path, zyxc, geometry, compression_level);
 }
 
 std::unique_ptr<SlabWriter> open_npy_slab_writer(const std::string& path, const Dims& dims, size_t axis) {

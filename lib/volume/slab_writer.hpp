@@ -25,8 +25,10 @@ bool volume_slab_writable(const std::string& path);
 
 // A (1, Z, Y, X, C) float32 volume written in slabs of Z planes, the same file write_volume
 // gives (byte for byte after decompression). ".nii.gz" is assembled uncompressed beside the
-// output and compressed by finish(). Throws ErrorKind::volume_write naming `path`.
-std::unique_ptr<SlabWriter> open_volume_slab_writer(const std::string& path, const Dims& zyxc, const Geometry& geometry);
+// output and compressed by finish() at `compression_level` (0-9; -1: zlib's default, as ITK).
+// Throws ErrorKind::volume_write naming `path`.
+std::unique_ptr<SlabWriter> open_volume_slab_writer(const std::string& path, const Dims& zyxc, const Geometry& geometry,
+                                                    int compression_level = -1);
 
 // A float32 C-order .npy array of `dims`, the file write_npy gives, written in blocks that
 // span every axis but `axis`. Throws ErrorKind::volume_write naming `path`.

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "volume/hdf5_volume.hpp"
 #include "volume/nifti_direct.hpp"
 #include "volume/nifti_stream_writer.hpp"
 #include "volume/payload_check.hpp"
@@ -233,6 +234,7 @@ bool read_nifti_without_itk(const detail::NiftiHeader& h) {
 }  // namespace
 
 Volume read_volume(const std::string& path) {
+  if (format_of(path) == FileFormat::hdf5) return detail::read_hdf5_volume(path);
   check_readable_file(path);
   const FileFormat format = format_of(path);
   itk::ImageIOBase::Pointer io = io_for(format);
@@ -309,13 +311,18 @@ Volume read_volume(const std::string& path) {
 
 namespace {
 
+// ".nii.gz": ITK's NIfTI writer compresses by the name; the level needs compression on.
+bool ends_with_gz(const std::string& path) {
+  return path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+}
+
 // Everything write_volume refuses before any file is touched; returns the format.
 FileFormat check_write_request(const std::string& path, const Tensor& zyxc, const Geometry& geometry) {
   const FileFormat format = format_of(path);
-  if (!io_for(format))
+  if (format != FileFormat::hdf5 && !io_for(format))
     fail(ErrorKind::volume_write, path,
          std::string("cannot write a volume with this extension (supported: .nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd, "
-                     ".tif, .tiff)"));
+                     ".tif, .tiff, FILE.h5:/dataset)"));
   if (zyxc.rank() != 5 || zyxc.dim(0) != 1)
     fail(ErrorKind::volume_write, path, "expected a (1, Z, Y, X, C) tensor, got shape " + dims_to_string(zyxc.dims()));
   const int64_t z = zyxc.dim(1), y = zyxc.dim(2), x = zyxc.dim(3), c = zyxc.dim(4);
@@ -323,8 +330,9 @@ FileFormat check_write_request(const std::string& path, const Tensor& zyxc, cons
     fail(ErrorKind::volume_write, path, "cannot write an empty volume of shape " + dims_to_string(zyxc.dims()));
   if (zyxc.size() != x * y * z * c) fail(ErrorKind::volume_write, path, "tensor does not hold its shape's values");
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) fail(ErrorKind::volume_write, path, "is a directory");
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string file = volume_file_of(path);  // an HDF5 volume is a dataset in this file
+  if (std::filesystem::is_directory(file, ec)) fail(ErrorKind::volume_write, path, "is a directory");
+  const std::filesystem::path parent = std::filesystem::path(file).parent_path();
   if (!parent.empty() && !std::filesystem::is_directory(parent, ec))
     fail(ErrorKind::volume_write, path, "directory " + parent.string() + " does not exist");
   for (unsigned i = 0; i < 3; ++i)
@@ -334,7 +342,8 @@ FileFormat check_write_request(const std::string& path, const Tensor& zyxc, cons
 }
 
 void write_through_itk(const std::string& path, FileFormat format, const Tensor& zyxc, const Geometry& geometry,
-                       bool compress) {
+                       const WriteOptions& options) {
+  const bool compress = options.compress || ends_with_gz(path);
   const int64_t z = zyxc.dim(1), y = zyxc.dim(2), x = zyxc.dim(3), c = zyxc.dim(4);
   itk::ImageRegion<3> region;
   region.SetSize(
@@ -368,6 +377,7 @@ void write_through_itk(const std::string& path, FileFormat format, const Tensor&
       writer->SetImageIO(io);
       writer->SetFileName(path);
       writer->SetUseCompression(compress);
+      if (compress && options.compression_level >= 0) writer->SetCompressionLevel(options.compression_level);
       writer->Update();
     } else {
       auto image = MultiImage::New();
@@ -384,6 +394,7 @@ void write_through_itk(const std::string& path, FileFormat format, const Tensor&
       writer->SetImageIO(io);
       writer->SetFileName(path);
       writer->SetUseCompression(compress);
+      if (compress && options.compression_level >= 0) writer->SetCompressionLevel(options.compression_level);
       writer->Update();
     }
   } catch (const itk::ExceptionObject& e) {
@@ -408,13 +419,17 @@ void check_nifti_complete(const std::string& path) {
 
 }  // namespace
 
-void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& geometry, bool compress) {
+void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& geometry, const WriteOptions& options) {
   const FileFormat format = check_write_request(path, zyxc, geometry);
+  if (options.compression_level < -1 || options.compression_level > 9)
+    fail(ErrorKind::volume_write, path,
+         "compression level " + std::to_string(options.compression_level) + " is outside zlib's 0..9");
+  if (format == FileFormat::hdf5) return detail::write_hdf5_volume(path, zyxc, geometry, options);
   // ITK would copy the whole image to reorder vector pixels for NIfTI; stream them instead.
-  if (format == FileFormat::nifti && detail::nifti_stream_writable(path, zyxc))
-    detail::write_nifti_vectors_streamed(path, zyxc, geometry);
+  if (format == FileFormat::nifti && detail::nifti_stream_writable(path, zyxc, options.compression_level))
+    detail::write_nifti_vectors_streamed(path, zyxc, geometry, options.compression_level);
   else
-    write_through_itk(path, format, zyxc, geometry, compress);
+    write_through_itk(path, format, zyxc, geometry, options);
   if (format == FileFormat::nifti) check_nifti_complete(path);
 }
 
@@ -422,15 +437,15 @@ namespace detail {
 
 void write_volume_itk(const std::string& path, const Tensor& zyxc, const Geometry& geometry, bool compress) {
   const FileFormat format = check_write_request(path, zyxc, geometry);
-  write_through_itk(path, format, zyxc, geometry, compress);
+  write_through_itk(path, format, zyxc, geometry, WriteOptions{compress, -1});
   if (format == FileFormat::nifti) check_nifti_complete(path);
 }
 
 }  // namespace detail
 
 std::unique_ptr<SlabReader> open_volume_slab_reader(const std::string& path) {
+  if (format_of(path) != FileFormat::nifti) return nullptr;  // read_volume says what is wrong with others
   check_readable_file(path);
-  if (format_of(path) != FileFormat::nifti) return nullptr;
   const detail::NiftiHeader h = detail::read_nifti_header(path);
   // Scaled values would have to match ITK's arithmetic; such files are read whole.
   if (detail::nifti_rescales(h)) return nullptr;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "e2e/process.hpp"
 #include "test_paths.hpp"
@@ -59,6 +60,14 @@ void expect_close(const Tensor& actual, const Tensor& expected, double rtol, dou
                       << ", expected " << expected.data()[std::max<int64_t>(worst, 0)];
 }
 
+// A double as text that reads back to the same value.
+std::string exact(double v) {
+  std::ostringstream s;
+  s.precision(17);
+  s << v;
+  return s.str();
+}
+
 class GoldenCase : public ::testing::TestWithParam<std::string> {};
 
 void run_case(const fs::path& dir, const std::string& engine) {
@@ -87,6 +96,10 @@ void run_case(const fs::path& dir, const std::string& engine) {
     const Tensor want = volume::read_npy((dir / expected[i]).string());
     if (volume::format_of(path) == volume::FileFormat::npy) {
       expect_close(volume::read_npy(path), want, rtol, atol, outputs[i]);
+      // The same check through `voxconv compare`, as a user's CI would run it.
+      const ProcessResult c = run_process(voxconv_binary(), {"compare", (dir / expected[i]).string(), path, "--rtol",
+                                                             exact(rtol), "--atol", exact(atol)});
+      EXPECT_EQ(c.exit_code, 0) << "voxconv compare " << expected[i] << " " << outputs[i] << ":\n" << c.out << c.err;
       continue;
     }
     const volume::Volume got = volume::read_volume(path);

@@ -1,6 +1,7 @@
 #include "e2e/process.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,13 +41,28 @@ int count_entries(const std::string& folder) {
   return n;
 }
 
-ProcessResult run_process(const std::string& program, const std::vector<std::string>& args, const std::string& cwd,
-                          const std::vector<std::string>& extra_env) {
-  TempDir capture;
-  const std::string out_path = capture / "stdout", err_path = capture / "stderr";
+namespace {
+std::string make_capture_folder() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "voxconv-proc-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  return pattern;
+}
+}  // namespace
+
+ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& args, const std::string& cwd,
+                           const std::vector<std::string>& extra_env)
+    : capture_(make_capture_folder()) {
+  const std::string out_path = capture_ + "/stdout", err_path = capture_ + "/stderr";
+  // "NAME=value" replaces NAME; a bare "NAME" removes it.
+  const auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (const auto& e : extra_env) env_strings.push_back(e);
+  for (char** e = environ; *e; ++e) {
+    bool replaced = false;
+    for (const auto& x : extra_env) replaced = replaced || name_of(x) == name_of(*e);
+    if (!replaced) env_strings.emplace_back(*e);
+  }
+  for (const auto& e : extra_env)
+    if (e.find('=') != std::string::npos) env_strings.push_back(e);
   std::vector<char*> env;
   for (auto& s : env_strings) env.push_back(s.data());
   env.push_back(nullptr);
@@ -56,9 +72,9 @@ ProcessResult run_process(const std::string& program, const std::vector<std::str
   for (auto& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
 
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
     const int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int err_fd = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     const int null_fd = ::open("/dev/null", O_RDONLY);
@@ -70,13 +86,44 @@ ProcessResult run_process(const std::string& program, const std::vector<std::str
     ::execve(program.c_str(), argv.data(), env.data());
     ::_exit(127);
   }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+}
+
+ChildProcess::~ChildProcess() {
+  if (!reaped_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status_, 0);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(capture_, ec);
+}
+
+bool ChildProcess::running() {
+  if (reaped_) return false;
+  if (::waitpid(pid_, &status_, WNOHANG) == pid_) reaped_ = true;
+  return !reaped_;
+}
+
+ProcessResult ChildProcess::kill_and_wait(int signal) {
+  if (!reaped_) ::kill(pid_, signal);
+  return wait();
+}
+
+ProcessResult ChildProcess::wait() {
+  if (!reaped_) {
+    ::waitpid(pid_, &status_, 0);
+    reaped_ = true;
+  }
   ProcessResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
+  r.exit_code = WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+  r.out = slurp(capture_ + "/stdout");
+  r.err = slurp(capture_ + "/stderr");
   return r;
+}
+
+ProcessResult run_process(const std::string& program, const std::vector<std::string>& args, const std::string& cwd,
+                          const std::vector<std::string>& extra_env) {
+  ChildProcess child(program, args, cwd, extra_env);
+  return child.wait();
 }
 
 }  // namespace voxconv::testing

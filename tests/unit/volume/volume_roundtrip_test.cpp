@@ -102,6 +102,35 @@ TEST(VolumeWrite, CompressionReachesTheFile) {
   EXPECT_LT(gz.size(), 16u * 16 * 16 * 4);
 }
 
+// Smooth data that compresses, so that zlib's levels give different sizes.
+Tensor ramp(int64_t channels) {
+  Tensor t({1, 24, 24, 24, channels});
+  for (int64_t i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>((i / 7) % 300) * 0.5f;
+  return t;
+}
+
+TEST(VolumeWrite, CompressionLevelChangesTheSizeNotTheValues) {
+  TempDir dir;
+  for (const char* ext : {".nii.gz", ".nrrd", ".mha"}) {
+    for (int64_t channels : {1, 3}) {
+      SCOPED_TRACE(std::string(ext) + " with " + std::to_string(channels) + " channels");
+      const Tensor data = ramp(channels);
+      std::vector<size_t> sizes;
+      for (int level : {0, 1, 9}) {
+        const std::string path = dir.file("l" + std::to_string(level) + "_c" + std::to_string(channels) + ext);
+        write_volume(path, data, Geometry{}, WriteOptions{level > 0, level});
+        EXPECT_EQ(read_volume(path).data.values(), data.values());
+        sizes.push_back(testing::read_bytes(path).size());
+      }
+      const size_t raw = static_cast<size_t>(data.size()) * sizeof(float);
+      EXPECT_GE(sizes[0], raw);  // level 0: stored (gzip) or not compressed at all
+      EXPECT_LT(sizes[1], raw / 2);
+      EXPECT_LT(sizes[2], sizes[1]);
+    }
+  }
+  EXPECT_THROW(write_volume(dir.file("bad.nii.gz"), ramp(1), Geometry{}, WriteOptions{true, 10}), Error);
+}
+
 TEST(VolumeWrite, DetachedFormatsWriteTwoFiles) {
   TempDir dir;
   write_volume(dir.file("a.nhdr"), noise(2, 3, 4, 2), Geometry{}, false);
