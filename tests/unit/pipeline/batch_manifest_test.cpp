@@ -8,23 +8,14 @@
 
 #include "core/error.hpp"
 #include "pipeline/output_template.hpp"
+#include "test_folder.hpp"
 
 namespace voxconv::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Folder {
-  fs::path path = fs::temp_directory_path() / ("voxconv_manifest_" + std::to_string(::getpid()) + "_" +
-                                                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  Folder() { fs::create_directories(path); }
-  ~Folder() { fs::remove_all(path); }
-  std::string write(const std::string& name, const std::string& content) const {
-    const std::string file = (path / name).string();
-    std::ofstream(file, std::ios::binary) << content;
-    return file;
-  }
-};
+using Folder = voxconv::testing::TestFolder;
 
 // The manifest is refused with ErrorKind::usage and a message that starts with `prefix`
 // and contains `part`.

@@ -7,23 +7,14 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "test_folder.hpp"
 
 namespace voxconv::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Folder {
-  fs::path path = fs::temp_directory_path() / ("voxconv_plan_" + std::to_string(::getpid()) + "_" +
-                                                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  Folder() { fs::create_directories(path); }
-  ~Folder() { fs::remove_all(path); }
-  std::string write(const std::string& name, const std::string& content) const {
-    const std::string file = (path / name).string();
-    std::ofstream(file, std::ios::binary) << content;
-    return file;
-  }
-};
+using Folder = voxconv::testing::TestFolder;
 
 std::vector<std::string> one_file(const std::string& output) { return {output}; }
 
