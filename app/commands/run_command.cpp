@@ -15,9 +15,12 @@ Command add_run_command(CLI::App& app, const GlobalFlags& flags) {
   };
   auto s = std::make_shared<State>();
   CLI::App* cmd = app.add_subcommand("run", "Run a Conv3D layer on a volume or a .npy array");
-  cmd->add_option("--config", s->run.config_path, "Layer config JSON (get_config(), serialized layer or model config)")->required();
-  cmd->add_option("--weights", s->run.weights_path, "HDF5 weights (Keras 2 model/save_weights, Keras 3 .weights.h5, plain)")->required();
-  cmd->add_option("--layer", s->run.layer, "Layer name in the weights file (needed when it holds several Conv3D)");
+  auto* config = cmd->add_option("--config", s->run.config_path, "Layer config JSON (get_config(), serialized layer or model config)");
+  auto* weights = cmd->add_option("--weights", s->run.weights_path, "HDF5 weights (Keras 2 model/save_weights, Keras 3 .weights.h5, plain)");
+  cmd->add_option("--model", s->run.model_path, "Whole saved model (Keras 2 .h5 or Keras 3 .keras) instead of --config/--weights")
+      ->excludes(config)
+      ->excludes(weights);
+  cmd->add_option("--layer", s->run.layer, "Layer name in the weights or model file (needed when it holds several Conv3D)");
   cmd->add_option("--input", s->run.inputs, "Input volume(s), stacked as channels in order, or one .npy")->required();
   cmd->add_option("--output", s->run.output, "Output volume or .npy")->required();
   cmd->add_option("--threads", s->run.threads, "Threads (0 = all cores)");
@@ -29,6 +32,7 @@ Command add_run_command(CLI::App& app, const GlobalFlags& flags) {
   cmd->add_option("--engine", s->engine, "fast (default) or reference (the simple oracle)")
       ->check(CLI::IsMember({"fast", "reference"}));
   return {cmd, [s, &flags]() {
+            require_layer_source(s->run.model_path, s->run.config_path, s->run.weights_path, true);
             s->run.axes = pipeline::parse_axis_order(s->axes);
             s->run.keras_version = parse_keras_flag(s->keras);
             s->run.reference_engine = s->engine == "reference";

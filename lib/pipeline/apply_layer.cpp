@@ -33,9 +33,10 @@ RunResult run_layer(const RunOptions& options) {
   request.compress = options.compress;
   request.axes = options.axes;
 
-  const LoadedLayer layer = load_layer({options.config_path, options.weights_path, options.layer, options.keras_version});
+  const LoadedLayer layer =
+      load_layer({options.config_path, options.weights_path, options.layer, options.keras_version, options.model_path});
   request.channels_first = layer.config.channels_first;
-  spdlog::info("layer '{}' from {} ({}: {}): {}", layer.weights->layer_name, options.weights_path,
+  spdlog::info("layer '{}' from {} ({}: {}): {}", layer.weights->layer_name, layer.weights->file.path,
                keras::to_string(layer.version.version), layer.version.reason, layer.params.to_string());
   if (layer.config.channels_first && (layer.params.activation.kind == engine::Activation::softmax ||
                                       layer.params.activation.kind == engine::Activation::log_softmax))

@@ -1,6 +1,7 @@
 #include "pipeline/layer_loader.hpp"
 
 #include "core/error.hpp"
+#include "pipeline/model_layer.hpp"
 
 namespace voxconv::pipeline {
 
@@ -19,6 +20,8 @@ keras::WeightsVersionEvidence version_evidence(const keras::WeightsFileInfo& fil
 std::string kernel_spatial(const Dims& d) {
   return "(" + std::to_string(d[0]) + ", " + std::to_string(d[1]) + ", " + std::to_string(d[2]) + ")";
 }
+
+}  // namespace
 
 void check_weights_fit(const keras::LayerConfig& cfg, const keras::LayerWeights& w) {
   const Dims& k = w.kernel.dims();
@@ -42,9 +45,11 @@ void check_weights_fit(const keras::LayerConfig& cfg, const keras::LayerWeights&
                                       " but " + cfg.source + " needs (" + std::to_string(cfg.filters) + ",)");
 }
 
-}  // namespace
-
 LoadedLayer load_layer(const LayerSource& source) {
+  if (!source.model_path.empty()) {
+    const keras::ModelFile model = keras::ModelFile::open(source.model_path);
+    return load_model_layer(model, source.layer, source.forced_version);
+  }
   LoadedLayer out;
   keras::ParseOptions options;
   options.layer = source.layer;
