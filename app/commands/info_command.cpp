@@ -1,9 +1,12 @@
-// `voxconv info`: flags -> pipeline::summarize_layer -> text or JSON on stdout.
+// `voxconv info`: flags -> pipeline::summarize_layer (one layer) or pipeline::summarize_model
+// (--model without --layer) -> text or JSON on stdout.
 #include <iostream>
 #include <memory>
 
 #include "command.hpp"
+#include "core/error.hpp"
 #include "pipeline/layer_summary.hpp"
+#include "pipeline/model_summary.hpp"
 
 namespace voxconv::app {
 
@@ -28,7 +31,11 @@ Command add_info_command(CLI::App& app, const GlobalFlags&) {
             require_layer_source(s->info.source.model_path, s->info.source.config_path, s->info.source.weights_path, false);
             s->info.source.forced_version = parse_keras_flag(s->keras);
             if (!s->shape.empty()) s->info.input_shape = pipeline::parse_input_shape(s->shape);
-            const auto summary = pipeline::summarize_layer(s->info);
+            const bool whole_model = !s->info.source.model_path.empty() && s->info.source.layer.empty();
+            if (whole_model && !s->shape.empty())
+              throw Error(ErrorKind::usage, "--input-shape applies to one layer; info --model lists the model's own shapes");
+            const auto summary = whole_model ? pipeline::summarize_model(s->info.source.model_path, s->info.source.forced_version)
+                                             : pipeline::summarize_layer(s->info);
             std::cout << (s->json ? summary.json + "\n" : summary.text);
             return kExitOk;
           }};

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/geometry.hpp"
 #include "engine/activation.hpp"
 
 namespace voxconv::engine {
@@ -47,6 +48,10 @@ struct ConvPlan {
   std::array<int64_t, 3> out_spatial() const { return {axis[0].out, axis[1].out, axis[2].out}; }
 };
 ConvPlan plan_shape(const Conv3dParams& p, const std::array<int64_t, 3>& in_spatial);
+
+// Where output voxel i lies on the input grid, per axis (D, H, W): the centre of its
+// receptive field, continuous input index -pad_before + (k-1)*d/2 + stride*i. Pure.
+GridShift conv_grid_shift(const Conv3dParams& p, const ConvPlan& plan);
 
 // FLOPs as benchdnn and the issue count them: 2 * N * OD*OH*OW * OC * IC/g * KD*KH*KW.
 double conv_flops(const Conv3dParams& p, int64_t batch, const std::array<int64_t, 3>& out_spatial);

@@ -1,6 +1,7 @@
 #include "pipeline/layer_loader.hpp"
 
 #include "core/error.hpp"
+#include "keras/weights_fit.hpp"
 #include "pipeline/model_layer.hpp"
 
 namespace voxconv::pipeline {
@@ -17,33 +18,7 @@ keras::WeightsVersionEvidence version_evidence(const keras::WeightsFileInfo& fil
   return {};
 }
 
-std::string kernel_spatial(const Dims& d) {
-  return "(" + std::to_string(d[0]) + ", " + std::to_string(d[1]) + ", " + std::to_string(d[2]) + ")";
-}
-
 }  // namespace
-
-void check_weights_fit(const keras::LayerConfig& cfg, const keras::LayerWeights& w) {
-  const Dims& k = w.kernel.dims();
-  const std::string where = w.file.path + ": " + w.kernel_info.path;
-  const Dims want_spatial{cfg.kernel_size[0], cfg.kernel_size[1], cfg.kernel_size[2]};
-  const Dims got_spatial{k[0], k[1], k[2]};
-  if (got_spatial != want_spatial || k[4] != cfg.filters)
-    throw Error(ErrorKind::shape, where + " has shape " + dims_to_string(k) + " but " + cfg.source + " needs (" +
-                                      std::to_string(cfg.kernel_size[0]) + ", " + std::to_string(cfg.kernel_size[1]) +
-                                      ", " + std::to_string(cfg.kernel_size[2]) + ", in/groups, " +
-                                      std::to_string(cfg.filters) + ") (kernel_size " + kernel_spatial(want_spatial) +
-                                      ", filters " + std::to_string(cfg.filters) + ")");
-  if (cfg.use_bias && w.bias.empty())
-    throw Error(ErrorKind::shape, w.file.path + ": layer '" + w.layer_name + "' has no bias but " + cfg.source +
-                                      " says use_bias = true");
-  if (!cfg.use_bias && !w.bias.empty())
-    throw Error(ErrorKind::shape, w.file.path + ": layer '" + w.layer_name + "' has a bias " +
-                                      dims_to_string(w.bias.dims()) + " but " + cfg.source + " says use_bias = false");
-  if (!w.bias.empty() && w.bias.dims() != Dims{cfg.filters})
-    throw Error(ErrorKind::shape, w.file.path + ": " + w.bias_info.path + " has shape " + dims_to_string(w.bias.dims()) +
-                                      " but " + cfg.source + " needs (" + std::to_string(cfg.filters) + ",)");
-}
 
 LoadedLayer load_layer(const LayerSource& source) {
   if (!source.model_path.empty()) {
@@ -63,7 +38,7 @@ LoadedLayer load_layer(const LayerSource& source) {
   // Activation names are checked against the version even without weights.
   keras::resolve_activation(out.config, out.version.version);
   if (out.weights) {
-    check_weights_fit(out.config, *out.weights);
+    keras::check_weights_fit(out.config, *out.weights);
     out.input_channels = out.weights->kernel.dim(3) * out.config.groups;
     out.params = params_for_channels(out, out.input_channels);
   }

@@ -33,8 +33,6 @@ struct LoadedLayer {
 // Throws voxconv::Error naming the file when config and weights do not fit together.
 LoadedLayer load_layer(const LayerSource& source);
 
-// Throws ErrorKind::shape naming both files when the weights do not fit the config.
-void check_weights_fit(const keras::LayerConfig& config, const keras::LayerWeights& weights);
 
 // Engine parameters for a given channel count (used when no weights are given).
 engine::Conv3dParams params_for_channels(const LoadedLayer& layer, int64_t input_channels);

@@ -15,7 +15,4 @@ namespace voxconv::pipeline {
 LoadedLayer load_model_layer(const keras::ModelFile& model, const std::string& layer,
                              std::optional<keras::KerasVersion> forced_version);
 
-// "<model path>, layer \"<name>\"": what messages about one layer of a model call it.
-std::string model_layer_source(const keras::ModelFile& model, const std::string& layer);
-
 }  // namespace voxconv::pipeline

@@ -67,6 +67,23 @@ def k2_nested():
     ])
 
 
+def k2_custom_on_path():
+    """input_1 (6^3 x 2) -> conv (2->2, k1; kernel offset 50, bias 51) -> warp (MyWarpLayer): the model's output
+    depends on a custom layer."""
+    v = kf.fixture_values
+    entries = [
+        kf.k2_entry("InputLayer", kf.input_layer("input_1", [None, 6, 6, 6, 2])),
+        kf.k2_entry("Conv3D", kf.conv3d("conv", 2, 1), ["input_1"]),
+        kf.k2_entry("MyWarpLayer", {"name": "warp", "trainable": True}, ["conv"]),
+    ]
+    config = kf.k2_functional("warped", entries, ["input_1"], ["warp"])
+    kf.write_keras2_model(path("k2_custom_on_path.h5"), config, [
+        ("input_1", []),
+        ("conv", [("conv/kernel:0", v((1, 1, 1, 2, 2), 50)), ("conv/bias:0", v((2,), 51))]),
+        ("warp", []),
+    ])
+
+
 def k3_model(with_weights=True):
     """Keras 3.6 Functional: input_layer (5^3 x 1) -> c1 (Conv3D) -> bn -> c2 (Conv3D) and a nested
     Sequential "seq" (c3) on c1; add = Add(c2, seq). Variables by class-based path: c1 at layers/conv3d
@@ -105,5 +122,6 @@ def k3_model(with_weights=True):
 
 if __name__ == "__main__":
     k2_nested()
+    k2_custom_on_path()
     k3_model(True)
     k3_model(False)
