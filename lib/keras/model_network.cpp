@@ -277,6 +277,11 @@ LayerPlan plan_layer(const Context& ctx, const ModelLayer& layer) {
         throw Error(ErrorKind::weights, source_of(ctx, layer) + ": BatchNormalization weights of shapes " +
                                             dims_to_string(t->dims()) + " and " + dims_to_string(mean.dims()) +
                                             " differ");
+    for (int64_t c = 0; c < channels; ++c)
+      if (!(variance.data()[c] + epsilon > 0.0f))
+        throw Error(ErrorKind::weights, source_of(ctx, layer) + ": moving_variance[" + std::to_string(c) + "] = " +
+                                            std::to_string(variance.data()[c]) +
+                                            ": with epsilon it must be > 0 (Keras would output NaN)");
     plan.kind = Kind::scale_shift;
     for (int64_t c = 0; c < channels; ++c) {
       // As TensorFlow's batch_normalization: inv = rsqrt(var + eps) * gamma; x * inv + (beta - mean * inv).
@@ -490,7 +495,12 @@ ModelReport describe_model(const ModelFile& model, const NetworkOptions& options
     } catch (const Error& e) {
       r.note = e.what();
     }
-    const LayerPlan plan = plan_layer(ctx, layer);
+    LayerPlan plan;
+    try {
+      plan = plan_layer(ctx, layer);
+    } catch (const Error& e) {  // a broken layer is shown, not fatal, here
+      plan = unsupported(e.what());
+    }
     r.runs = plan.kind != Kind::unsupported;
     if (!r.runs) r.note = plan.reason;
     std::vector<Dims> in;

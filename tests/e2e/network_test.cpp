@@ -151,6 +151,42 @@ TEST(NetworkGolden, EveryNetworkLayerChannelsFirstOnNpy) {
   }
 }
 
+// A case with an "expected" array: a .npy output (the Keras array) or a volume (ITK layout
+// and geometry). Returns the output path.
+std::string check_expected_array(const json& g, const TempDir& out) {
+  const bool npy = g.value("output", std::string()) == "npy";
+  const std::string output = out / (npy ? "out.npy" : "out.nii.gz");
+  const ProcessResult r = voxconv(run_args(g, output));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (r.exit_code != 0) return output;
+  const Tensor want = volume::read_npy(repo_path(g["expected"]));
+  if (npy) {
+    expect_close(volume::read_npy(output), want, g["rtol"], g["atol"]);
+  } else {
+    const volume::Volume v = volume::read_volume(output);
+    EXPECT_EQ(v.data.dims(), g["output_itk_shape"].get<Dims>());
+    expect_geometry(v.geometry, g["expected_geometry"]);
+    expect_close(v.data, want, g["rtol"], g["atol"]);
+  }
+  return output;
+}
+
+TEST(NetworkGolden, ArgmaxLabelsWithAxesXyzOnTheInputGrid) {
+  TempDir out;
+  check_expected_array(load_network_golden("ops_cl_xyz_argmax"), out);
+}
+
+TEST(NetworkGolden, ManyClassesGiveUint16Labels) {
+  TempDir out;
+  const std::string output = check_expected_array(load_network_golden("classes300"), out);
+  EXPECT_NE(file_bytes(output).find("'descr': '<u2'"), std::string::npos);
+}
+
+TEST(NetworkGolden, Keras3ArchiveRunsWhole) {
+  TempDir out;
+  check_expected_array(load_network_golden("keras3_archive"), out);
+}
+
 TEST(NetworkRun, SameBytesForAnyThreadCount) {
   const json g = load_network_golden("ops_cf");
   TempDir out;

@@ -405,12 +405,94 @@ def ops_cf():
     }
 
 
+def ops_cl_xyz_argmax():
+    """The channels_last model with --axes xyz and --argmax: Keras dim1 is ITK x; labels written as a volume."""
+    model_path = os.path.join(OUT, "ops_cl.h5")
+    in_path = os.path.join(OUT, "ops_cl_input.nii.gz")
+    img = nib.load(in_path)
+    x = np.asarray(img.get_fdata(), dtype=np.float64).astype(np.float32).astype(np.float64)
+    out, grid = KerasModel(model_path).run(x[None])  # --axes xyz: the Keras array is nibabel's (x, y, z, C)
+    labels_itk = out[0].argmax(axis=-1).transpose(2, 1, 0)  # (x', y', z') -> ITK buffer (z', y', x')
+    np.save(os.path.join(OUT, "ops_cl_xyz_labels.npy"), labels_itk[None, ..., None].astype(np.float32))
+    return {
+        "description": "the synthetic channels_last model with --axes xyz --argmax: labels on the input's grid",
+        "model": rel(model_path),
+        "input": rel(in_path),
+        "args": ["--axes", "xyz", "--argmax"],
+        "output_itk_shape": [1] + list(labels_itk.shape) + [1],
+        "expected": rel(os.path.join(OUT, "ops_cl_xyz_labels.npy")),
+        "expected_geometry": expected_geometry(img, grid, "xyz"),
+        "rtol": 0.0,
+        "atol": 0.0,
+    }
+
+
+def many_classes():
+    """A 1x1x1 Conv3D to 300 classes: argmax labels no longer fit uint8."""
+    rng = np.random.default_rng(300)
+    entries = [kf.k2_entry("InputLayer", kf.input_layer("in", [None, 3, 4, 5, 2])),
+               kf.k2_entry("Conv3D", kf.conv3d("scores", 300, 1), ["in"])]
+    config = kf.k2_functional("classes", entries, ["in"], ["scores"])
+    kernel, bias = random(rng, (1, 1, 1, 2, 300)), random(rng, (300,))
+    model_path = os.path.join(OUT, "classes300.h5")
+    kf.write_keras2_model(model_path, config, [("in", []), ("scores", [("scores/kernel:0", kernel), ("scores/bias:0", bias)])])
+    x = random(rng, (1, 3, 4, 5, 2), 2.0)
+    in_path = os.path.join(OUT, "classes300_input.npy")
+    np.save(in_path, x)
+    scores = np.einsum("ndhwc,cf->ndhwf", x.astype(np.float64), kernel[0, 0, 0].astype(np.float64)) + bias
+    np.save(os.path.join(OUT, "classes300_labels.npy"), scores.argmax(axis=-1).astype(np.float32))
+    return {
+        "description": "300 classes: --argmax writes uint16 labels (NumPy float64 reference)",
+        "model": rel(model_path),
+        "input": rel(in_path),
+        "args": ["--argmax"],
+        "output": "npy",
+        "expected": rel(os.path.join(OUT, "classes300_labels.npy")),
+        "rtol": 0.0,
+        "atol": 0.0,
+    }
+
+
+def keras3_archive():
+    """tests/data/models/k3_functional.keras run whole: c1 (3^3 same) -> bn -> c2 (1^3); c3 (1^3, nested
+    Sequential) on c1; add. Computed here from the fixture's variables with torch, not from its config."""
+    archive = os.path.join(ROOT, "tests", "data", "models", "k3_functional.keras")
+    v = kf.fixture_values
+    t = lambda a: torch.from_numpy(a.astype(np.float64))
+    k1, b1 = t(v((3, 3, 3, 1, 2), 0)), t(v((2,), 1))
+    gamma, beta, mean, var = (t(v((2,), o)) for o in (2, 3, 4, 60))
+    k2, b2 = t(v((1, 1, 1, 2, 2), 6)), t(v((2,), 7))
+    k3, b3 = t(v((1, 1, 1, 2, 2), 8)), t(v((2,), 9))
+    rng = np.random.default_rng(5)
+    x = random(rng, (1, 5, 5, 5, 1), 1.0)
+    in_path = os.path.join(OUT, "k3_input.npy")
+    np.save(in_path, x)
+    h = t(x).permute(0, 4, 1, 2, 3)
+    conv = lambda a, k, b, pad: F.conv3d(F.pad(a, (pad,) * 6), k.permute(4, 3, 0, 1, 2), b)
+    c1 = conv(h, k1, b1, 1)
+    shape = (1, -1, 1, 1, 1)
+    bn = (c1 - mean.view(shape)) / torch.sqrt(var.view(shape) + 0.001) * gamma.view(shape) + beta.view(shape)
+    out = conv(bn, k2, b2, 0) + conv(c1, k3, b3, 0)
+    np.save(os.path.join(OUT, "k3_expected.npy"), out.permute(0, 2, 3, 4, 1).numpy().astype(np.float32))
+    return {
+        "description": "Keras 3 .keras archive (nested Sequential, BatchNormalization, Add) run whole, PyTorch float64",
+        "model": rel(archive),
+        "input": rel(in_path),
+        "args": [],
+        "output": "npy",
+        "expected": rel(os.path.join(OUT, "k3_expected.npy")),
+        "rtol": 1e-4,
+        "atol": 1e-4,
+    }
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--small", action="store_true", help="skip the full 256^3 brainchop run")
     args = parser.parse_args()
     os.makedirs(OUT, exist_ok=True)
-    cases = [("brainchop_crop", brainchop_crop), ("ops_cl", ops_cl), ("ops_cf", ops_cf)]
+    cases = [("brainchop_crop", brainchop_crop), ("ops_cl", ops_cl), ("ops_cf", ops_cf),
+             ("ops_cl_xyz_argmax", ops_cl_xyz_argmax), ("classes300", many_classes), ("keras3_archive", keras3_archive)]
     if not args.small:
         cases.append(("brainchop_full", brainchop_full))
     for name, make in cases:

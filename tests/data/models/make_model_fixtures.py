@@ -28,10 +28,10 @@ def k2_nested():
     outer conv3d: flattened as "block/conv3d"], bn, conv3d_1 3->3 k3 same no bias) -> head (Functional:
     head_in -> head_conv 3->2 k1 -> head_act relu); conv3d -> custom (MyCustomLayer, no weights).
     Outputs: head, custom.
-    Offsets: conv3d kernel 0 bias 1; block/conv3d kernel 10 bias 11; bn gamma 20 beta 21 mean 22 var 23;
+    Offsets: conv3d kernel 0 bias 1; block/conv3d kernel 10 bias 11; bn gamma 20 beta 21 mean 22 var 70 (positive);
     conv3d_1 kernel 30; head_conv kernel 40 bias 41.
     The nested Sequential's group lists its trainable variables first, then the moving statistics
-    (Model.weights in Keras 2): kernel 10, bias 11, gamma 20, beta 21, kernel 30, mean 22, var 23.
+    (Model.weights in Keras 2): kernel 10, bias 11, gamma 20, beta 21, kernel 30, mean 22, var 70.
     """
     v = kf.fixture_values
     block = {"class_name": "Sequential", "name": "block", "inbound_nodes": [[["conv3d", 0, 0, {}]]],
@@ -61,7 +61,7 @@ def k2_nested():
         ("block", [("conv3d_2/kernel:0", v((1, 1, 1, 4, 3), 10)), ("conv3d_2/bias:0", v((3,), 11)),
                    ("bn/gamma:0", v((3,), 20)), ("bn/beta:0", v((3,), 21)),
                    ("conv3d_1/kernel:0", v((3, 3, 3, 3, 3), 30)),
-                   ("bn/moving_mean:0", v((3,), 22)), ("bn/moving_variance:0", v((3,), 23))]),
+                   ("bn/moving_mean:0", v((3,), 22)), ("bn/moving_variance:0", v((3,), 70))]),
         ("head", [("head_conv/kernel:0", v((1, 1, 1, 3, 2), 40)), ("head_conv/bias:0", v((2,), 41))]),
         ("custom", []),
     ])
@@ -87,7 +87,7 @@ def k2_custom_on_path():
 def k3_model(with_weights=True):
     """Keras 3.6 Functional: input_layer (5^3 x 1) -> c1 (Conv3D) -> bn -> c2 (Conv3D) and a nested
     Sequential "seq" (c3) on c1; add = Add(c2, seq). Variables by class-based path: c1 at layers/conv3d
-    (offsets 0, 1), bn at layers/batch_normalization (2, 3, 4, 5), c2 at layers/conv3d_1 (6, 7), c3 at
+    (offsets 0, 1), bn at layers/batch_normalization (2, 3, 4, 60: a positive variance), c2 at layers/conv3d_1 (6, 7), c3 at
     layers/sequential/layers/conv3d (8, 9). Only c2's vars group has the "name" attribute (Keras >= 3.6)."""
     v = kf.fixture_values
     shape = [None, 5, 5, 5, 1]
@@ -112,7 +112,7 @@ def k3_model(with_weights=True):
     config = kf.k3_functional("functional", entries, ["input_layer"], ["add"])
     variables = {
         "layers/conv3d": [v((3, 3, 3, 1, 2), 0), v((2,), 1)],
-        "layers/batch_normalization": [v((2,), 2), v((2,), 3), v((2,), 4), v((2,), 5)],
+        "layers/batch_normalization": [v((2,), 2), v((2,), 3), v((2,), 4), v((2,), 60)],
         "layers/conv3d_1": [v((1, 1, 1, 2, 2), 6), v((2,), 7)],
         "layers/sequential/layers/conv3d": [v((1, 1, 1, 2, 2), 8), v((2,), 9)],
     }

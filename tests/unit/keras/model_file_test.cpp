@@ -56,7 +56,7 @@ TEST(ModelFile, Keras2NestedModelsAreFlattenedAndTheirWeightsSplit) {
   expect_values(bn[0], {3}, 20);
   expect_values(bn[1], {3}, 21);
   expect_values(bn[2], {3}, 22);
-  expect_values(bn[3], {3}, 23);
+  expect_values(bn[3], {3}, 70);
   const auto no_bias = model.read_weights("conv3d_1");
   ASSERT_EQ(no_bias.size(), 1u);
   expect_values(no_bias[0], {3, 3, 3, 3, 3}, 30);
@@ -78,7 +78,7 @@ TEST(ModelFile, Keras3ArchiveWeightsByClassPath) {
   expect_values(model.read_weights("c1").at(0), {3, 3, 3, 1, 2}, 0);
   const auto bn = model.read_weights("bn");
   ASSERT_EQ(bn.size(), 4u);
-  expect_values(bn[3], {2}, 5);
+  expect_values(bn[3], {2}, 60);
   expect_values(model.read_weights("c2").at(1), {2}, 7);
   expect_values(model.read_weights("c3").at(0), {1, 1, 1, 2, 2}, 8);
   EXPECT_EQ(model.weights_file().keras_version, "3.6.0");
