@@ -1,6 +1,7 @@
 #include "keras/model_conv3d.hpp"
 
 #include "core/error.hpp"
+#include "keras/legacy_weights.hpp"
 #include "keras/weights_fit.hpp"
 
 namespace voxconv::keras {
@@ -24,7 +25,7 @@ ModelConv3d load_model_conv3d(const ModelFile& model, const ModelLayer& layer, s
                                         ": a Conv3D kernel has rank 5 (kd, kh, kw, in, filters)");
   out.weights.layer_name = layer.name;
   out.weights.kernel_info = infos[0];
-  out.weights.kernel = std::move(values[0]);
+  out.weights.kernel = preprocess_conv3d_kernel(std::move(values[0]), out.config.channels_first, model.provenance(), where);
   if (values.size() == 2) {
     out.weights.bias_info = infos[1];
     out.weights.bias = std::move(values[1]);

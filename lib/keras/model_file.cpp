@@ -35,6 +35,7 @@ struct ModelFile::Impl {
   std::string keras_version;  // metadata.json of a .keras
   hdf5::File weights;
   WeightsFileInfo info;
+  WeightsProvenance provenance;
   ModelGraph graph;
   std::map<std::string, std::vector<DatasetInfo>> layer_weights;  // resolved lazily per layer
 
@@ -146,7 +147,12 @@ ModelFile ModelFile::open(const std::string& path) {
     impl->fail("model.weights.h5 does not have the Keras 3 layout (layers/<name>/vars)");
   if (!impl->keras3_archive && impl->info.layout != WeightsLayout::keras2_model)
     impl->fail("has a model_config but its weights are not in a model_weights group");
-  if (impl->keras3_archive) impl->info.keras_version = impl->keras_version;
+  if (impl->keras3_archive) {
+    impl->info.keras_version = impl->keras_version;
+  } else {
+    impl->provenance.keras1 = !impl->weights.has_attribute("/model_weights", "keras_version");
+    impl->provenance.backend = impl->weights.read_string_or_empty("/model_weights", "backend");
+  }
   return ModelFile(std::move(impl));
 }
 
@@ -154,15 +160,17 @@ const std::string& ModelFile::path() const noexcept { return impl_->path; }
 const ModelGraph& ModelFile::graph() const noexcept { return impl_->graph; }
 bool ModelFile::is_keras3_archive() const noexcept { return impl_->keras3_archive; }
 const WeightsFileInfo& ModelFile::weights_file() const noexcept { return impl_->info; }
+const WeightsProvenance& ModelFile::provenance() const noexcept { return impl_->provenance; }
 
 std::string ModelFile::format() const {
-  return impl_->keras3_archive ? "Keras 3 model (.keras)" : "Keras 2 model (model.save .h5)";
+  return impl_->keras3_archive ? "Keras 3 model (.keras)" : "Keras full model (model.save .h5)";
 }
 
 WeightsVersionEvidence ModelFile::version_evidence() const {
   if (impl_->keras3_archive) return {KerasVersion::keras3, impl_->path + " is a Keras 3 .keras archive"};
   const std::string& v = impl_->info.keras_version;
-  if (v.empty()) return {};
+  if (v.empty() || impl_->provenance.keras1) return {KerasVersion::keras2, impl_->path + " was written by Keras " +
+                                                                               (v.empty() ? "1 (no keras_version)" : v)};
   return {v[0] == '3' ? KerasVersion::keras3 : KerasVersion::keras2, impl_->path + " was written by Keras " + v};
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/tensor.hpp"
 #include "keras/layer_config.hpp"
+#include "keras/legacy_weights.hpp"
 #include "keras/model_graph.hpp"
 #include "keras/weights_hdf5.hpp"
 
@@ -26,13 +27,16 @@ class ModelFile {
 
   const std::string& path() const noexcept;
   const ModelGraph& graph() const noexcept;
-  // "Keras 2 model (.h5)" or "Keras 3 model (.keras)".
+  // "Keras full model (model.save .h5)" or "Keras 3 model (.keras)".
   std::string format() const;
   bool is_keras3_archive() const noexcept;
   // Layout, keras_version and backend of the weights as WeightsFileInfo reports them.
   const WeightsFileInfo& weights_file() const noexcept;
   // Which Keras wrote the file, as evidence for detect_keras_version.
   WeightsVersionEvidence version_evidence() const;
+  // What Keras 2's loader reads from the model_weights group: a Keras 1 file (no
+  // keras_version there) and the training backend. Empty for a .keras archive.
+  const WeightsProvenance& provenance() const noexcept;
 
   // The datasets holding a layer's variables, in layer.weights order; empty for a layer
   // without weights. Throws ErrorKind::weights when the file's weights for the layer

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "keras/keras1_config.hpp"
 
 namespace voxconv::keras {
 
@@ -200,10 +201,11 @@ class Flattener {
   std::string add_layer(const json& entry, const std::string& cls, const std::string& name, const Scope& scope,
                         const std::string& keras3_path, std::vector<std::string> inbound, int calls, int position) {
     ModelLayer layer;
-    layer.class_name = cls;
-    layer.name = unique_name(name, scope);
     json stored = entry;
     stored.erase("inbound_nodes");
+    translate_keras1_layer(stored, source_ + ", layer \"" + name + "\"");  // Keras 1 configs in Keras 2 form
+    layer.class_name = stored.value("class_name", cls);
+    layer.name = unique_name(name, scope);
     layer.config_json = stored.dump();
     layer.inbound = std::move(inbound);
     layer.calls = calls;

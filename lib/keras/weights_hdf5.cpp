@@ -278,7 +278,8 @@ LayerWeights load_conv3d_weights(const std::string& path, const std::string& lay
   out.file = inspect_weights(f);
   if (out.file.keras_version.rfind("1.", 0) == 0)
     f.fail("keras_version " + out.file.keras_version +
-           ": Keras 1 weight files (kernels stored (out, in, d, h, w)) are not supported");
+           ": Keras 1 weight files (kernels stored (out, in, d, h, w)) are read only with --model from the full model "
+           "file, whose config says how its kernels are laid out");
 
   const LayerEntry& entry = choose_layer(f, out.file, layer, name_hint);
   const std::string where = "layer " + quoted(entry.name) + ": ";

@@ -65,6 +65,12 @@ ModelRunResult run_model(const ModelRunOptions& options) {
   network_options.forced_version = options.keras_version;
   network_options.reference_engine = options.reference_engine;
   const keras::ModelNetwork net = keras::build_model_network(model, network_options);
+  if (keras::flips_kernels(model.provenance()))
+    spdlog::info("{}: written with the Theano backend: kernels flipped along d, h, w, as Keras 2 loads them",
+                 options.model_path);
+  if (model.provenance().keras1)
+    spdlog::info("{}: a Keras 1 file: configs and kernels read in their Keras 2 form; it does not record its backend, "
+                 "so its kernels are not flipped (as in Keras 2)", options.model_path);
   for (const std::string& warning : net.warnings) spdlog::warn("{}", warning);
 
   // What comes out, known from the model alone, so existing outputs are refused before any work.

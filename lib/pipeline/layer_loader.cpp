@@ -1,6 +1,9 @@
 #include "pipeline/layer_loader.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "core/error.hpp"
+#include "keras/legacy_weights.hpp"
 #include "keras/weights_fit.hpp"
 #include "pipeline/model_layer.hpp"
 
@@ -32,6 +35,12 @@ LoadedLayer load_layer(const LayerSource& source) {
   keras::WeightsVersionEvidence evidence;
   if (!source.weights_path.empty()) {
     out.weights = keras::load_conv3d_weights(source.weights_path, source.layer, out.config.name);
+    // Keras 1 files are refused by load_conv3d_weights; a Theano-trained kernel is flipped as Keras 2 flips it.
+    if (keras::flips_kernels({false, out.weights->file.backend}))
+      spdlog::info("{}: written with the Theano backend: kernel flipped along d, h, w, as Keras 2 loads it",
+                   source.weights_path);
+    out.weights->kernel = keras::preprocess_conv3d_kernel(std::move(out.weights->kernel), out.config.channels_first,
+                                                          {false, out.weights->file.backend}, source.weights_path);
     evidence = version_evidence(out.weights->file);
   }
   out.version = keras::detect_keras_version(out.config, evidence, source.forced_version);

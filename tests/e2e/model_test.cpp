@@ -41,6 +41,17 @@ TEST(ModelLayer, VoxelmorphConvBesideCustomLayerMatchesPyTorch) {
                       {"--model", model.string(), "--layer", "conv3d_245"});
 }
 
+TEST(ModelLayer, Keras1ConvolutionOfDsb2017MatchesPyTorch) {
+  const auto golden = load_realdata_golden("dsb2017_keras1_conv3d_6");
+  const auto model = source_dir() / golden["model"].get<std::string>();
+  VOXCONV_REQUIRE_REALDATA(model);
+  check_volume_golden(golden, {}, {"--model", model.string(), "--layer", golden["layer"].get<std::string>()});
+}
+
+TEST(ModelLayer, TheanoWeightsFileKernelIsFlippedAsKeras2FlipsIt) {
+  check_volume_golden(load_realdata_golden("nicms_theano_conv1_1"));
+}
+
 TEST(ModelLayer, Keras3ArchiveNestedConvRunsWithItsOwnWeights) {
   // c3: 1x1x1 conv 2 -> 2 inside the nested Sequential; kernel offset 8, bias offset 9.
   TempDir dir;

@@ -187,6 +187,16 @@ TEST(NetworkGolden, Keras3ArchiveRunsWhole) {
   check_expected_array(load_network_golden("keras3_archive"), out);
 }
 
+TEST(NetworkGolden, TheanoModelKernelsAreFlippedAsKeras2FlipsThem) {
+  TempDir out;
+  check_expected_array(load_network_golden("theano_model"), out);
+}
+
+TEST(NetworkGolden, Keras1ModelConfigsAndKernelsInTheirKeras2Form) {
+  TempDir out;
+  check_expected_array(load_network_golden("keras1_model"), out);
+}
+
 TEST(NetworkRun, SameBytesForAnyThreadCount) {
   const json g = load_network_golden("ops_cf");
   TempDir out;

@@ -60,6 +60,9 @@ class KerasModel:
         with h5py.File(path, "r") as f:
             mc = f.attrs["model_config"]
             self.config = json.loads(mc if isinstance(mc, str) else mc.decode())
+            backend = f["model_weights"].attrs.get("backend", b"")
+            # Keras 2 (saving.py _need_convert_kernel) flips Theano-trained kernels for a correlating backend.
+            self.theano = (backend.decode() if isinstance(backend, bytes) else backend) == "theano"
             self.weights = {}
             for name, group in f["model_weights"].items():
                 names = group.attrs.get("weight_names", [])
@@ -99,7 +102,8 @@ class KerasModel:
                 else:
                     pads = [(0, 0)] * 3
                 t = F.pad(t, (pads[2][0], pads[2][1], pads[1][0], pads[1][1], pads[0][0], pads[0][1]))
-                kernel = w[0].permute(4, 3, 0, 1, 2)
+                kernel = w[0].flip(0, 1, 2) if self.theano else w[0]
+                kernel = kernel.permute(4, 3, 0, 1, 2)
                 t = F.conv3d(t, kernel, w[1] if cfg["use_bias"] else None, stride=s, dilation=d, groups=cfg.get("groups", 1))
                 t = activation(t, cfg["activation"], self.channels_first)
                 step = [(-pads[a][0] + (k[a] - 1) * d[a] / 2.0, float(s[a])) for a in range(3)]
@@ -486,13 +490,120 @@ def keras3_archive():
     }
 
 
+def theano_model():
+    """A Keras 2.0.8 full model written with the Theano backend (channels_first): Keras 2 flips its kernels."""
+    rng = np.random.default_rng(808)
+    fmt = "channels_first"
+    entries = [kf.k2_entry("InputLayer", kf.input_layer("in", [None, 2, 7, 6, 5])),
+               kf.k2_entry("Conv3D", kf.conv3d("c1", 3, [3, 2, 3], padding="same", data_format=fmt, activation="relu"), ["in"]),
+               kf.k2_entry("Conv3D", kf.conv3d("c2", 2, 3, data_format=fmt), ["c1"])]
+    config = kf.k2_functional("theano_net", entries, ["in"], ["c2"])
+    model_path = os.path.join(OUT, "theano_cf.h5")
+    kf.write_keras2_model(model_path, config, [
+        ("in", []),
+        ("c1", [("c1/kernel", random(rng, (3, 2, 3, 2, 3))), ("c1/bias", random(rng, (3,)))]),
+        ("c2", [("c2/kernel", random(rng, (3, 3, 3, 3, 2))), ("c2/bias", random(rng, (2,)))]),
+    ], keras_version="2.0.8", backend="theano")
+    x = random(rng, (1, 2, 7, 6, 5), 1.0)
+    in_path = os.path.join(OUT, "theano_input.npy")
+    np.save(in_path, x)
+    out, _ = KerasModel(model_path).run(x.astype(np.float64))
+    np.save(os.path.join(OUT, "theano_expected.npy"), out.astype(np.float32))
+    return {
+        "description": "Keras 2.0.8 model saved with the Theano backend: kernels flipped on load, as Keras 2 does",
+        "model": rel(model_path),
+        "input": rel(in_path),
+        "args": [],
+        "output": "npy",
+        "expected": rel(os.path.join(OUT, "theano_expected.npy")),
+        "rtol": 1e-4,
+        "atol": 1e-5,
+    }
+
+
+def keras1_model():
+    """A Keras 1.2 full model (th dim_ordering): Convolution3D, BatchNormalization (mode 0), LeakyReLU, Merge
+    (concat), Convolution3D; kernels stored (filters, in, d, h, w) as <name>_W. Computed here with torch from
+    those arrays, which are already in torch's (out, in, d, h, w) order."""
+    rng = np.random.default_rng(12)
+
+    def conv(name, nb, k, border):
+        return {"class_name": "Convolution3D", "name": name,
+                "config": {"W_constraint": None, "b_constraint": None, "name": name, "kernel_dim1": k[0],
+                           "kernel_dim2": k[1], "kernel_dim3": k[2], "activation": "linear", "trainable": True,
+                           "dim_ordering": "th", "subsample": [1, 1, 1], "init": "orthogonal", "bias": True,
+                           "nb_filter": nb, "b_regularizer": None,
+                           "W_regularizer": {"l2": 1e-4, "name": "L1L2Regularizer", "l1": 0.0},
+                           "activity_regularizer": None, "border_mode": border}}
+
+    def k1(entry, inbound):
+        entry["inbound_nodes"] = [[[n, 0, 0] for n in inbound]] if inbound else []
+        return entry
+
+    layers = [
+        k1({"class_name": "InputLayer", "name": "input_1",
+            "config": {"batch_input_shape": [None, 2, 6, 7, 5], "input_dtype": "float32", "sparse": False,
+                       "name": "input_1"}}, []),
+        k1(conv("convolution3d_1", 3, (3, 3, 3), "same"), ["input_1"]),
+        k1({"class_name": "BatchNormalization", "name": "batchnormalization_1",
+            "config": {"gamma_regularizer": None, "name": "batchnormalization_1", "epsilon": 0.001, "trainable": True,
+                       "mode": 0, "beta_regularizer": None, "momentum": 0.99, "axis": 1}}, ["convolution3d_1"]),
+        k1({"class_name": "LeakyReLU", "name": "leakyrelu_1",
+            "config": {"alpha": 0.01, "trainable": True, "name": "leakyrelu_1"}}, ["batchnormalization_1"]),
+        k1({"class_name": "Merge", "name": "merge_1",
+            "config": {"name": "merge_1", "concat_axis": 1, "mode_type": "raw", "dot_axes": -1,
+                       "output_mask_type": "raw", "arguments": {}, "output_mask": None, "mode": "concat",
+                       "output_shape": None, "output_shape_type": "raw"}}, ["leakyrelu_1", "input_1"]),
+        k1(conv("convolution3d_2", 2, (1, 2, 3), "valid"), ["merge_1"]),
+    ]
+    config = {"class_name": "Model", "config": {"layers": layers, "input_layers": [["input_1", 0, 0]],
+                                                "output_layers": [["convolution3d_2", 0, 0]], "name": "model_1"}}
+    w1, b1 = random(rng, (3, 2, 3, 3, 3)), random(rng, (3,))
+    gamma, beta, mean = random(rng, (3,)) + 1, random(rng, (3,)), random(rng, (3,))
+    var = (np.abs(random(rng, (3,))) + 0.5).astype(np.float32)
+    w2, b2 = random(rng, (2, 5, 1, 2, 3)), random(rng, (2,))
+    model_path = os.path.join(OUT, "keras1_th.h5")
+    kf.write_keras2_model(model_path, config, [
+        ("input_1", []),
+        ("convolution3d_1", [("convolution3d_1_W", w1), ("convolution3d_1_b", b1)]),
+        ("batchnormalization_1", [("batchnormalization_1_gamma", gamma), ("batchnormalization_1_beta", beta),
+                                  ("batchnormalization_1_running_mean", mean), ("batchnormalization_1_running_std", var)]),
+        ("leakyrelu_1", []), ("merge_1", []),
+        ("convolution3d_2", [("convolution3d_2_W", w2), ("convolution3d_2_b", b2)]),
+    ], keras_version="1.2.0")
+    x = random(rng, (1, 2, 6, 7, 5), 1.0)
+    in_path = os.path.join(OUT, "keras1_input.npy")
+    np.save(in_path, x)
+    t = lambda a: torch.from_numpy(np.asarray(a, dtype=np.float64))
+    h = F.conv3d(F.pad(t(x), (1, 1, 1, 1, 1, 1)), t(w1), t(b1))
+    shape = (1, -1, 1, 1, 1)
+    # Keras 1's running_std holds the moving variance (it is what K.batch_normalization receives as var).
+    h = (h - t(mean).view(shape)) / torch.sqrt(t(var).view(shape) + 0.001) * t(gamma).view(shape) + t(beta).view(shape)
+    h = F.leaky_relu(h, 0.01)
+    h = torch.cat([h, t(x)], dim=1)
+    out = F.conv3d(h, t(w2), t(b2))
+    np.save(os.path.join(OUT, "keras1_expected.npy"), out.numpy().astype(np.float32))
+    return {
+        "description": "Keras 1.2 full model (Convolution3D th, BatchNormalization mode 0, Merge concat), kernels "
+                       "(filters, in, d, h, w), PyTorch float64",
+        "model": rel(model_path),
+        "input": rel(in_path),
+        "args": [],
+        "output": "npy",
+        "expected": rel(os.path.join(OUT, "keras1_expected.npy")),
+        "rtol": 1e-4,
+        "atol": 1e-5,
+    }
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--small", action="store_true", help="skip the full 256^3 brainchop run")
     args = parser.parse_args()
     os.makedirs(OUT, exist_ok=True)
     cases = [("brainchop_crop", brainchop_crop), ("ops_cl", ops_cl), ("ops_cf", ops_cf),
-             ("ops_cl_xyz_argmax", ops_cl_xyz_argmax), ("classes300", many_classes), ("keras3_archive", keras3_archive)]
+             ("ops_cl_xyz_argmax", ops_cl_xyz_argmax), ("classes300", many_classes), ("keras3_archive", keras3_archive),
+             ("theano_model", theano_model), ("keras1_model", keras1_model)]
     if not args.small:
         cases.append(("brainchop_full", brainchop_full))
     for name, make in cases:

@@ -71,14 +71,20 @@ def k2_functional(name, entries, inputs, outputs):
 
 
 def write_keras2_model(path, model_config, layer_weights, keras_version="2.7.0", backend="tensorflow"):
-    """layer_weights: list of (layer name, [(weight name, array), ...]) in model.layers order."""
+    """layer_weights: list of (layer name, [(weight name, array), ...]) in model.layers order.
+
+    keras_version starting with "1." writes what Keras 1.2 wrote: no backend attribute anywhere, and no
+    keras_version or backend on the model_weights group (so Keras 2 loads it as a Keras 1 file)."""
+    keras1 = keras_version.startswith("1.")
     with h5py.File(path, "w", libver="earliest") as f:
-        f.attrs["keras_version"] = keras_version
-        f.attrs["backend"] = backend
+        f.attrs["keras_version"] = np.bytes_(keras_version.encode()) if keras1 else keras_version
+        if not keras1:
+            f.attrs["backend"] = backend
         f.attrs["model_config"] = json.dumps(model_config)
         mw = f.create_group("model_weights")
-        mw.attrs["keras_version"] = keras_version
-        mw.attrs["backend"] = backend
+        if not keras1:
+            mw.attrs["keras_version"] = keras_version
+            mw.attrs["backend"] = backend
         mw.attrs["layer_names"] = np.array([n for n, _ in layer_weights], dtype=VLEN)
         for name, weights in layer_weights:
             g = mw.create_group(name)

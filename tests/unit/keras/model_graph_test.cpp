@@ -56,10 +56,12 @@ TEST(ModelGraph, Keras2SequentialWithoutInputLayerGetsOneFromBatchInputShape) {
 
 TEST(ModelGraph, Keras1SequentialIsAList) {
   const std::string json = R"({"class_name": "Sequential", "config": [
-      {"class_name": "Convolution3D", "config": {"name": "c", "nb_filter": 2, "batch_input_shape": [null, 1, 8, 8, 8]}},
+      {"class_name": "Convolution3D", "config": {"name": "c", "nb_filter": 2, "kernel_dim1": 3, "kernel_dim2": 3,
+                                                 "kernel_dim3": 3, "batch_input_shape": [null, 1, 8, 8, 8]}},
       {"class_name": "Activation", "config": {"name": "a", "activation": "relu"}}]})";
   const ModelGraph g = parse_model_config(json, "m.h5");
   EXPECT_EQ(names(g), (std::vector<std::string>{"c_input", "c", "a"}));
+  EXPECT_EQ(g.find("c")->class_name, "Conv3D");  // read in its Keras 2 form
 }
 
 TEST(ModelGraph, Keras3FunctionalWithSingleTripleEndpointsAndListArgs) {
