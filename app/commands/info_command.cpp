@@ -17,7 +17,7 @@ Command add_info_command(CLI::App& app, const GlobalFlags&) {
     bool json = false;
   };
   auto s = std::make_shared<State>();
-  CLI::App* cmd = app.add_subcommand("info", "Summarize a Conv3D layer: shapes, parameters, FLOPs, weights");
+  CLI::App* cmd = app.add_subcommand("info", "Summarize a Conv3D layer (shapes, parameters, FLOPs, weights) or every layer of a model (--model)");
   auto* config = cmd->add_option("--config", s->info.source.config_path, "Layer config JSON");
   auto* weights = cmd->add_option("--weights", s->info.source.weights_path, "HDF5 weights");
   cmd->add_option("--model", s->info.source.model_path, "Whole saved model (Keras 2 .h5 or Keras 3 .keras)")

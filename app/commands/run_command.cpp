@@ -4,8 +4,8 @@
 #include <memory>
 
 #include "command.hpp"
-#include "core/tensor.hpp"
 #include "core/error.hpp"
+#include "core/tensor.hpp"
 #include "pipeline/apply_layer.hpp"
 #include "pipeline/apply_model.hpp"
 
@@ -45,7 +45,7 @@ Command add_run_command(CLI::App& app, const GlobalFlags& flags) {
     bool argmax = false;
   };
   auto s = std::make_shared<State>();
-  CLI::App* cmd = app.add_subcommand("run", "Run a Conv3D layer on a volume or a .npy array");
+  CLI::App* cmd = app.add_subcommand("run", "Run a Conv3D layer, or a whole model (--model), on a volume or a .npy array");
   auto* config = cmd->add_option("--config", s->run.config_path, "Layer config JSON (get_config(), serialized layer or model config)");
   auto* weights = cmd->add_option("--weights", s->run.weights_path, "HDF5 weights (Keras 2 model/save_weights, Keras 3 .weights.h5, plain)");
   cmd->add_option("--model", s->run.model_path, "Whole saved model (Keras 2 .h5 or Keras 3 .keras) instead of --config/--weights")

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -29,6 +30,14 @@ namespace {
 Dims keras_layout(const Dims& ndhwc, bool channels_first) {
   if (!channels_first) return ndhwc;
   return {ndhwc[0], ndhwc[4], ndhwc[1], ndhwc[2], ndhwc[3]};
+}
+
+// "(None, 1, 256, 256, 256)": a declared shape as Keras prints it.
+std::string declared_text(const Dims& dims) {
+  std::string s = "(";
+  for (size_t i = 0; i < dims.size(); ++i)
+    s += (i ? ", " : "") + (dims[i] == network::kUnknown ? std::string("None") : std::to_string(dims[i]));
+  return s + ")";
 }
 
 // Labels (N, D1, D2, D3) in the network's order -> (1, Z, Y, X) in ITK's buffer order.
@@ -99,7 +108,7 @@ ModelRunResult run_model(const ModelRunOptions& options) {
   for (size_t a = 1; a < 4; ++a)
     if (declared_in[a] != network::kUnknown && declared_in[a] != input.ndhwc.dim(a)) {
       spdlog::warn("{}: the model was built for inputs of shape {}, this one is {}; running it anyway, as Keras does",
-                   options.model_path, dims_to_string(keras_layout(declared_in, net.channels_first)),
+                   options.model_path, declared_text(keras_layout(declared_in, net.channels_first)),
                    dims_to_string(keras_layout(input.ndhwc.dims(), net.channels_first)));
       break;
     }
