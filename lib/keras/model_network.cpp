@@ -367,9 +367,10 @@ Dims input_dims_of(const Context& ctx, const ModelLayer& layer) {
   return keras;
 }
 
-Dims keras_layout(const Dims& ndhwc, bool channels_first) {
+// A Keras shape as `info` shows it: batch None, channels where data_format puts them.
+Dims keras_shape(const Dims& ndhwc, bool channels_first) {
   Dims d = ndhwc;
-  d[0] = kUnknown;  // the batch is None in Keras' shapes
+  d[0] = kUnknown;
   if (channels_first) return {d[0], d[4], d[1], d[2], d[3]};
   return d;
 }
@@ -510,7 +511,7 @@ ModelReport describe_model(const ModelFile& model, const NetworkOptions& options
       if (it == dims.end() || !it->second) known = false;
       else in.push_back(*it->second);
     }
-    if (known) r.input_shape = keras_layout(in.front(), ctx.channels_first);
+    if (known) r.input_shape = keras_shape(in.front(), ctx.channels_first);
     std::optional<Dims> output;
     if (plan.kind == Kind::input) {
       output = input_dims_of(ctx, layer);
@@ -521,7 +522,7 @@ ModelReport describe_model(const ModelFile& model, const NetworkOptions& options
         r.note = std::string("shape error: ") + e.what();
       }
     }
-    if (output) r.output_shape = keras_layout(*output, ctx.channels_first);
+    if (output) r.output_shape = keras_shape(*output, ctx.channels_first);
     dims[layer.name] = output;
     report.total_params += r.params;
     report.layers.push_back(std::move(r));

@@ -7,6 +7,13 @@
 
 namespace voxconv::network {
 
+std::string shape_text(const Dims& dims) {
+  std::string s = "(";
+  for (size_t i = 0; i < dims.size(); ++i)
+    s += (i ? ", " : "") + (dims[i] == kUnknown ? std::string("None") : std::to_string(dims[i]));
+  return s + ")";
+}
+
 GridShift Op::grid_shift(const std::vector<Dims>&) const { return {}; }
 
 GridShift compose(const GridShift& a, const GridShift& b) {

@@ -23,6 +23,9 @@ using engine::ThreadPool;
 // A spatial size not known yet (shape inference without an input, as `info` does).
 constexpr int64_t kUnknown = -1;
 
+// "(None, 1, 256, 256, 256)": dims as Python prints a Keras shape, kUnknown as None.
+std::string shape_text(const Dims& dims);
+
 // The inputs of one op while the network runs.
 class OpInputs {
  public:

@@ -14,12 +14,6 @@ const Dims& only_input(const std::vector<Dims>& inputs) {
   return inputs[0];
 }
 
-std::string shape_text(const Dims& d) {
-  std::string s = "(";
-  for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + (d[i] == kUnknown ? std::string("?") : std::to_string(d[i]));
-  return s + ")";
-}
-
 // Spatial sizes for a shape check: unknown axes get a size any op accepts, and are
 // marked unknown again in the result.
 std::array<int64_t, 3> spatial_or(const Dims& d, int64_t fallback) {

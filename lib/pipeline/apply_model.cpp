@@ -27,18 +27,6 @@ Normalization parse_normalization(const std::string& text) {
 
 namespace {
 
-Dims keras_layout(const Dims& ndhwc, bool channels_first) {
-  if (!channels_first) return ndhwc;
-  return {ndhwc[0], ndhwc[4], ndhwc[1], ndhwc[2], ndhwc[3]};
-}
-
-// "(None, 1, 256, 256, 256)": a declared shape as Keras prints it.
-std::string declared_text(const Dims& dims) {
-  std::string s = "(";
-  for (size_t i = 0; i < dims.size(); ++i)
-    s += (i ? ", " : "") + (dims[i] == network::kUnknown ? std::string("None") : std::to_string(dims[i]));
-  return s + ")";
-}
 
 // Labels (N, D1, D2, D3) in the network's order -> (1, Z, Y, X) in ITK's buffer order.
 volume::LabelArray itk_labels(std::vector<uint16_t> labels, const Dims& ndhw, AxisOrder axes, bool as_uint8) {
@@ -108,8 +96,8 @@ ModelRunResult run_model(const ModelRunOptions& options) {
   for (size_t a = 1; a < 4; ++a)
     if (declared_in[a] != network::kUnknown && declared_in[a] != input.ndhwc.dim(a)) {
       spdlog::warn("{}: the model was built for inputs of shape {}, this one is {}; running it anyway, as Keras does",
-                   options.model_path, declared_text(keras_layout(declared_in, net.channels_first)),
-                   dims_to_string(keras_layout(input.ndhwc.dims(), net.channels_first)));
+                   options.model_path, network::shape_text(keras_array_dims(declared_in, net.channels_first)),
+                   dims_to_string(keras_array_dims(input.ndhwc.dims(), net.channels_first)));
       break;
     }
   normalize(input.ndhwc, options.normalize, input.description);
@@ -122,8 +110,8 @@ ModelRunResult run_model(const ModelRunOptions& options) {
                      : Geometry{};
 
   ModelRunResult result;
-  result.input_shape = keras_layout(input.ndhwc.dims(), net.channels_first);
-  result.output_shape = keras_layout(out_dims, net.channels_first);
+  result.input_shape = keras_array_dims(input.ndhwc.dims(), net.channels_first);
+  result.output_shape = keras_array_dims(out_dims, net.channels_first);
   spdlog::info("model {} ({}): input {} {} -> output {}", options.model_path, model.format(), input.description,
                dims_to_string(result.input_shape), dims_to_string(result.output_shape));
 

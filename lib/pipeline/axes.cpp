@@ -24,6 +24,11 @@ GridShift itk_grid_shift(const GridShift& keras_axes, AxisOrder order) noexcept 
   return out;
 }
 
+Dims keras_array_dims(const Dims& ndhwc, bool channels_first) {
+  if (!channels_first) return ndhwc;
+  return {ndhwc[0], ndhwc[4], ndhwc[1], ndhwc[2], ndhwc[3]};
+}
+
 Tensor swap_itk_keras_layout(Tensor t, AxisOrder order) {
   if (order == AxisOrder::zyx) return t;
   return transpose(t, {0, 3, 2, 1, 4});

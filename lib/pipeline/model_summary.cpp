@@ -20,13 +20,7 @@ json shape_json(const std::optional<Dims>& shape) {
   return out;
 }
 
-std::string shape_text(const std::optional<Dims>& shape) {
-  if (!shape) return "?";
-  std::string s = "(";
-  for (size_t i = 0; i < shape->size(); ++i)
-    s += (i ? ", " : "") + ((*shape)[i] == network::kUnknown ? std::string("None") : std::to_string((*shape)[i]));
-  return s + ")";
-}
+std::string shape_text(const std::optional<Dims>& shape) { return shape ? network::shape_text(*shape) : "?"; }
 
 std::string status_text(const keras::LayerReport& r) {
   if (!r.runs) return "no: " + r.note;
