@@ -29,6 +29,10 @@ struct Command {
 // "--keras 2|3" shared by the commands that read Keras files. Throws ErrorKind::usage.
 std::optional<keras::KerasVersion> parse_keras_flag(const std::string& text);
 
+// Either --model, or --config (with --weights when `weights_required`). Throws ErrorKind::usage.
+void require_layer_source(const std::string& model, const std::string& config, const std::string& weights,
+                          bool weights_required);
+
 Command add_run_command(CLI::App& app, const GlobalFlags& flags);
 Command add_info_command(CLI::App& app, const GlobalFlags& flags);
 Command add_bench_command(CLI::App& app, const GlobalFlags& flags);

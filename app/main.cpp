@@ -21,6 +21,14 @@ std::optional<keras::KerasVersion> parse_keras_flag(const std::string& text) {
   throw Error(ErrorKind::usage, "--keras = " + text + ": must be 2 or 3");
 }
 
+void require_layer_source(const std::string& model, const std::string& config, const std::string& weights,
+                          bool weights_required) {
+  if (!model.empty()) return;  // CLI11 already refused --config/--weights beside it
+  if (config.empty()) throw Error(ErrorKind::usage, "give --model MODEL, or --config CONFIG.json" +
+                                                        std::string(weights_required ? " and --weights WEIGHTS.h5" : ""));
+  if (weights_required && weights.empty()) throw Error(ErrorKind::usage, "--config needs --weights WEIGHTS.h5 (or give --model MODEL)");
+}
+
 }  // namespace voxconv::app
 
 namespace {

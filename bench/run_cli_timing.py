@@ -77,7 +77,7 @@ def main():
                   f"{one['kernel']} | {two['peak_rss_mb']:.0f} |")
         rss, wall, in_mb, out_mb, w_mb = peak_rss_run(args.voxconv, tmp)
         budget = in_mb + out_mb + w_mb + 64
-        print(f"\n`voxconv run` on data/t1_crop.nii.gz (README default run): wall {wall}, peak RSS {rss:.0f} MB; "
+        print(f"\n`voxconv run` on data/t1_crop.nii.gz (the single-layer run of layer 21): wall {wall}, peak RSS {rss:.0f} MB; "
               f"budget input {in_mb:.0f} + output {out_mb:.0f} + weights {w_mb:.1f} + 64 = {budget:.0f} MB "
               f"({'within' if rss <= budget else 'OVER'} budget).")
     return 0

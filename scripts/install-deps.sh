@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config
           libcli11-dev nlohmann-json3-dev libhdf5-dev libinsighttoolkit5-dev libspdlog-dev
-          libgtest-dev libgmock-dev zlib1g-dev)
+          libgtest-dev libgmock-dev zlib1g-dev libzip-dev)
 # Tests: the check that Keras' load_weights can read what `voxconv init` writes uses h5py.
 packages+=(python3 python3-h5py python3-numpy)
 missing=()

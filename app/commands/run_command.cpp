@@ -1,5 +1,6 @@
-// `voxconv run`: flags -> pipeline::run_layer (one sample) or pipeline::run_batch (a
-// manifest or a list of files) -> a line per written file, or the batch's summary.
+// `voxconv run`: flags -> pipeline::run_layer (one sample), pipeline::run_batch (a
+// manifest or a list of files) or pipeline::run_model (a whole model: --model without
+// --layer) -> a line per written file, or the batch's summary.
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/tensor.hpp"
 #include "pipeline/apply_layer.hpp"
+#include "pipeline/apply_model.hpp"
 #include "pipeline/batch_plan.hpp"
 #include "pipeline/batch_progress.hpp"
 #include "pipeline/batch_run.hpp"
@@ -25,9 +27,9 @@ struct RunState {
   pipeline::RunOptions run;
   pipeline::BatchSpec batch;
   pipeline::BatchSettings settings;
-  std::string axes = "zyx", keras, engine = "fast", shard, memory_limit;
+  std::string axes = "zyx", keras, engine = "fast", shard, memory_limit, normalize = "none";
   int64_t shard_count = 0;
-  bool keep_going = false, dry_run = false;
+  bool keep_going = false, dry_run = false, argmax = false;
 };
 
 // --dry-run: one tab-separated line per sample of this shard: index, state of its outputs
@@ -43,6 +45,31 @@ void print_plan(const pipeline::BatchPlan& plan) {
     for (const auto& input : sample.inputs) std::cout << '\t' << input;
     std::cout << '\n';
   }
+}
+
+// A whole model (--model without --layer): every layer in its path, one sample.
+int run_whole_model(const RunState& s, const GlobalFlags& flags) {
+  const pipeline::RunOptions& run = s.run;
+  pipeline::ModelRunOptions options;
+  options.model_path = run.model_path;
+  options.inputs = run.inputs;
+  options.output = run.output;
+  options.threads = run.threads;
+  options.axes = run.axes;
+  options.split_channels = run.split_channels;
+  options.force = run.force;
+  options.compress = run.compress;
+  options.keras_version = run.keras_version;
+  options.reference_engine = run.reference_engine;
+  options.argmax = s.argmax;
+  options.normalize = pipeline::parse_normalization(s.normalize);
+  const auto result = pipeline::run_model(options);
+  if (!flags.quiet) {
+    for (const auto& path : result.outputs) std::cout << "wrote " << path << "\n";
+    std::cout << "output shape " << dims_to_string(result.output_shape) << (s.argmax ? " (argmax labels written)" : "")
+              << ", computed in " << result.compute_seconds << " s\n";
+  }
+  return kExitOk;
 }
 
 int run_batch_command(RunState& s, const GlobalFlags& flags) {
@@ -102,10 +129,14 @@ int run_single_command(RunState& s, const GlobalFlags& flags) {
 
 Command add_run_command(CLI::App& app, const GlobalFlags& flags) {
   auto s = std::make_shared<RunState>();
-  CLI::App* cmd = app.add_subcommand("run", "Run a Conv3D layer on a volume or a .npy array, or on a batch of them");
-  cmd->add_option("--config", s->run.config_path, "Layer config JSON (get_config(), serialized layer or model config)")->required();
-  cmd->add_option("--weights", s->run.weights_path, "HDF5 weights (Keras 2 model/save_weights, Keras 3 .weights.h5, plain)")->required();
-  cmd->add_option("--layer", s->run.layer, "Layer name in the weights file (needed when it holds several Conv3D)");
+  CLI::App* cmd = app.add_subcommand(
+      "run", "Run a Conv3D layer, or a whole model (--model), on a volume or a .npy array, or a layer on a batch of them");
+  auto* config = cmd->add_option("--config", s->run.config_path, "Layer config JSON (get_config(), serialized layer or model config)");
+  auto* weights = cmd->add_option("--weights", s->run.weights_path, "HDF5 weights (Keras 2 model/save_weights, Keras 3 .weights.h5, plain)");
+  cmd->add_option("--model", s->run.model_path, "Whole saved model (Keras 2 .h5 or Keras 3 .keras) instead of --config/--weights")
+      ->excludes(config)
+      ->excludes(weights);
+  cmd->add_option("--layer", s->run.layer, "Layer name in the weights or model file (needed when it holds several Conv3D)");
   cmd->add_option("--input", s->run.inputs, "Input volume(s) of one sample, stacked as channels in order, or one .npy");
   cmd->add_option("--output", s->run.output,
                   "Output volume or .npy; in a batch a pattern such as out/{stem}_features.nii.gz "
@@ -127,6 +158,8 @@ Command add_run_command(CLI::App& app, const GlobalFlags& flags) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--apply-constraints", s->run.apply_constraints,
                 "Apply kernel/bias constraints to the weights first, as Keras does after a training step");
+  cmd->add_flag("--argmax", s->argmax, "Whole model: write the label of the largest output channel (uint8/uint16)");
+  cmd->add_option("--normalize", s->normalize, "Whole model: scale the input first: minmax, zscore or none (default)");
 
   const std::string batch = "Batch (many samples, layer loaded once; --output is then a pattern)";
   cmd->add_option("--manifest", s->batch.manifest_path,
@@ -150,10 +183,18 @@ Command add_run_command(CLI::App& app, const GlobalFlags& flags) {
       ->group(batch);
 
   return {cmd, [s, &flags]() {
+            require_layer_source(s->run.model_path, s->run.config_path, s->run.weights_path, true);
             s->run.axes = pipeline::parse_axis_order(s->axes);
             s->run.keras_version = parse_keras_flag(s->keras);
             s->run.reference_engine = s->engine == "reference";
             if (!s->memory_limit.empty()) s->run.memory_limit = pipeline::parse_memory_size(s->memory_limit);
+            const bool whole_model = !s->run.model_path.empty() && s->run.layer.empty();
+            if (whole_model && pipeline::is_batch(s->batch))
+              throw Error(ErrorKind::usage, "a batch runs one Conv3D layer (--model with --layer NAME); a whole model "
+                                            "runs one sample per invocation");
+            if (whole_model) return run_whole_model(*s, flags);
+            if (s->argmax || s->normalize != "none")
+              throw Error(ErrorKind::usage, "--argmax and --normalize apply to a whole model (--model without --layer)");
             return pipeline::is_batch(s->batch) ? run_batch_command(*s, flags) : run_single_command(*s, flags);
           }};
 }

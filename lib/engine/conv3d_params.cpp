@@ -69,6 +69,16 @@ ConvPlan plan_shape(const Conv3dParams& p, const std::array<int64_t, 3>& in) {
   return plan;
 }
 
+GridShift conv_grid_shift(const Conv3dParams& p, const ConvPlan& plan) {
+  GridShift shift;
+  for (size_t a = 0; a < 3; ++a) {
+    shift.stride[a] = static_cast<double>(p.strides[a]);
+    shift.first_index[a] =
+        -static_cast<double>(plan.axis[a].pad_before) + static_cast<double>((p.kernel[a] - 1) * p.dilation[a]) / 2.0;
+  }
+  return shift;
+}
+
 double conv_flops(const Conv3dParams& p, int64_t batch, const std::array<int64_t, 3>& out) {
   return 2.0 * static_cast<double>(batch) * static_cast<double>(out[0]) * static_cast<double>(out[1]) *
          static_cast<double>(out[2]) * static_cast<double>(p.oc) * static_cast<double>(p.ic / p.groups) *

@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "core/geometry.hpp"
 #include "engine/activation.hpp"
 
 namespace voxconv::engine {
@@ -63,6 +64,10 @@ struct DepthSlab {
 // input (padding planes are not read). Pure.
 std::pair<int64_t, int64_t> input_planes_for(const Conv3dParams& p, const ConvPlan& plan, int64_t full_depth,
                                              int64_t od_begin, int64_t od_end);
+
+// Where output voxel i lies on the input grid, per axis (D, H, W): the centre of its
+// receptive field, continuous input index -pad_before + (k-1)*d/2 + stride*i. Pure.
+GridShift conv_grid_shift(const Conv3dParams& p, const ConvPlan& plan);
 
 // FLOPs as benchdnn and the issue count them: 2 * N * OD*OH*OW * OC * IC/g * KD*KH*KW.
 double conv_flops(const Conv3dParams& p, int64_t batch, const std::array<int64_t, 3>& out_spatial);

@@ -130,6 +130,31 @@ File File::open(const std::string& path) {
   return File(path, std::move(file));
 }
 
+File File::open_image(const std::string& display_path, const std::vector<char>& bytes) {
+  ::voxconv::hdf5::silence_errors();
+  static const std::array<char, 8> signature = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
+  bool signed_image = false;
+  for (size_t offset = 0; offset + signature.size() <= bytes.size(); offset = offset == 0 ? 512 : offset * 2)
+    if (std::memcmp(bytes.data() + offset, signature.data(), signature.size()) == 0) {
+      signed_image = true;
+      break;
+    }
+  if (!signed_image) fail_plain(display_path, "not an HDF5 file");
+
+  Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  if (!fapl.valid()) fail_plain(display_path, "cannot create an HDF5 file-access property list");
+  // The core driver reads the image HDF5 copies here; nothing touches the disk.
+  if (H5Pset_fapl_core(fapl.get(), 1 << 20, false) < 0 ||
+      H5Pset_file_image(fapl.get(), const_cast<char*>(bytes.data()), bytes.size()) < 0)
+    fail_plain(display_path, "cannot set up an in-memory HDF5 file: " + ::voxconv::hdf5::take_error());
+  Handle file(H5Fopen(display_path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
+  if (!file.valid()) {
+    const std::string detail = ::voxconv::hdf5::take_error();
+    fail_plain(display_path, "cannot open as HDF5 (truncated or corrupt file?)" + (detail.empty() ? "" : ": " + detail));
+  }
+  return File(display_path, std::move(file));
+}
+
 void File::fail(const std::string& what) const {
   const std::string detail = ::voxconv::hdf5::take_error();
   throw Error(ErrorKind::weights, path_ + ": " + what + (detail.empty() ? "" : ": " + detail));

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "keras/keras1_config.hpp"
 #include "keras/keras_settings.hpp"
 
 namespace voxconv::keras {
@@ -452,6 +453,9 @@ LayerConfig parse_layer_config(const std::string& text, const std::string& sourc
     throw Error(ErrorKind::config, source + ": malformed JSON: " + what);
   }
   if (!root.is_object()) throw Error(ErrorKind::config, source + ": the layer config must be a JSON object");
+  // Keras 1 configs are read in their Keras 2 form (keras/keras1_config.hpp).
+  if (root.contains("class_name")) translate_keras1_layer(root, source);
+  else translate_keras1_conv3d_config(root, source);
 
   const auto cls = root.find("class_name");
   if (cls == root.end()) {
@@ -504,7 +508,9 @@ LayerConfig parse_layer_config(const std::string& text, const std::string& sourc
                                                               : "no Conv3D layer named '" + options.layer + "'") +
                                        " (Conv3D layers: " + list + ")");
   }
-  return parse_conv3d_dict((*chosen)["config"], source);
+  json layer = *chosen;
+  translate_keras1_layer(layer, source);
+  return parse_conv3d_dict(layer["config"], source);
 }
 
 LayerConfig load_layer_config(const std::string& path, const ParseOptions& options) {

@@ -199,7 +199,9 @@ std::vector<LayerEntry> plain_layers(const hdf5::File& f) {
   return {entry};
 }
 
-WeightsFileInfo inspect_file(const hdf5::File& f) {
+}  // namespace
+
+WeightsFileInfo inspect_weights(const hdf5::File& f) {
   WeightsFileInfo info;
   info.path = f.path();
   info.layout = detect_layout(f);
@@ -221,6 +223,8 @@ WeightsFileInfo inspect_file(const hdf5::File& f) {
   }
   return info;
 }
+
+namespace {
 
 std::vector<std::string> names_of(const std::vector<const LayerEntry*>& layers) {
   std::vector<std::string> names;
@@ -265,16 +269,17 @@ const LayerEntry& choose_layer(const hdf5::File& f, const WeightsFileInfo& info,
 
 WeightsFileInfo inspect_weights(const std::string& path) {
   const hdf5::File f = hdf5::File::open(path);
-  return inspect_file(f);
+  return inspect_weights(f);
 }
 
 LayerWeights load_conv3d_weights(const std::string& path, const std::string& layer, const std::string& name_hint) {
   const hdf5::File f = hdf5::File::open(path);
   LayerWeights out;
-  out.file = inspect_file(f);
+  out.file = inspect_weights(f);
   if (out.file.keras_version.rfind("1.", 0) == 0)
     f.fail("keras_version " + out.file.keras_version +
-           ": Keras 1 weight files (kernels stored (out, in, d, h, w)) are not supported");
+           ": Keras 1 weight files (kernels stored (out, in, d, h, w)) are read only with --model from the full model "
+           "file, whose config says how its kernels are laid out");
 
   const LayerEntry& entry = choose_layer(f, out.file, layer, name_hint);
   const std::string where = "layer " + quoted(entry.name) + ": ";

@@ -8,6 +8,10 @@
 
 namespace voxconv::keras {
 
+namespace hdf5 {
+class File;  // keras/hdf5_file.hpp, internal to lib/keras
+}
+
 enum class WeightsLayout {
   keras2_model,    // model.save(): root attr model_config, group model_weights, weight_names attrs
   keras2_weights,  // save_weights(): root attrs layer_names/backend/keras_version, per-layer groups
@@ -42,6 +46,8 @@ struct WeightsFileInfo {
 // Lists the layers (with weights) of a Keras weights file. Throws ErrorKind::weights
 // naming the file when it is not HDF5 or holds no recognizable layout.
 WeightsFileInfo inspect_weights(const std::string& path);
+// The same for a file already open (a model file, or weights held in memory).
+WeightsFileInfo inspect_weights(const hdf5::File& file);
 
 struct LayerWeights {
   std::string layer_name;

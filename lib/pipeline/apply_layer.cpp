@@ -35,13 +35,14 @@ LayerRunner::LayerRunner(const RunOptions& options) : options_(options) {
                                       ": must be 0 (none) to 9 (smallest), as zlib's levels");
   if (options.compression_level == 0 && options.compress)
     throw Error(ErrorKind::usage, "--compress with --compression-level 0: level 0 means no compression; give one of them");
-  layer_ = load_layer({options.config_path, options.weights_path, options.layer, options.keras_version});
+  layer_ =
+      load_layer({options.config_path, options.weights_path, options.layer, options.keras_version, options.model_path});
   check_activity_regularizer(layer_.config);
   if (options.apply_constraints) {
     constraints_applied_ = apply_constraints(layer_);
     for (const auto& line : constraints_applied_) spdlog::info("{}", line);
   }
-  spdlog::info("layer '{}' from {} ({}: {}): {}", layer_.weights->layer_name, options.weights_path,
+  spdlog::info("layer '{}' from {} ({}: {}): {}", layer_.weights->layer_name, layer_.weights->file.path,
                keras::to_string(layer_.version.version), layer_.version.reason, layer_.params.to_string());
   if (layer_.config.channels_first && (layer_.params.activation.kind == engine::Activation::softmax ||
                                        layer_.params.activation.kind == engine::Activation::log_softmax))

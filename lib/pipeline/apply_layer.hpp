@@ -27,6 +27,7 @@ namespace voxconv::pipeline {
 struct RunOptions {
   std::string config_path;
   std::string weights_path;
+  std::string model_path;  // --model: config and weights from one saved model (then `layer` picks the Conv3D)
   std::string layer;
   std::vector<std::string> inputs;
   std::string output;

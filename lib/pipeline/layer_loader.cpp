@@ -1,6 +1,11 @@
 #include "pipeline/layer_loader.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "core/error.hpp"
+#include "keras/legacy_weights.hpp"
+#include "keras/weights_fit.hpp"
+#include "pipeline/model_layer.hpp"
 
 namespace voxconv::pipeline {
 
@@ -16,35 +21,13 @@ keras::WeightsVersionEvidence version_evidence(const keras::WeightsFileInfo& fil
   return {};
 }
 
-std::string kernel_spatial(const Dims& d) {
-  return "(" + std::to_string(d[0]) + ", " + std::to_string(d[1]) + ", " + std::to_string(d[2]) + ")";
-}
-
-void check_weights_fit(const keras::LayerConfig& cfg, const keras::LayerWeights& w) {
-  const Dims& k = w.kernel.dims();
-  const std::string where = w.file.path + ": " + w.kernel_info.path;
-  const Dims want_spatial{cfg.kernel_size[0], cfg.kernel_size[1], cfg.kernel_size[2]};
-  const Dims got_spatial{k[0], k[1], k[2]};
-  if (got_spatial != want_spatial || k[4] != cfg.filters)
-    throw Error(ErrorKind::shape, where + " has shape " + dims_to_string(k) + " but " + cfg.source + " needs (" +
-                                      std::to_string(cfg.kernel_size[0]) + ", " + std::to_string(cfg.kernel_size[1]) +
-                                      ", " + std::to_string(cfg.kernel_size[2]) + ", in/groups, " +
-                                      std::to_string(cfg.filters) + ") (kernel_size " + kernel_spatial(want_spatial) +
-                                      ", filters " + std::to_string(cfg.filters) + ")");
-  if (cfg.use_bias && w.bias.empty())
-    throw Error(ErrorKind::shape, w.file.path + ": layer '" + w.layer_name + "' has no bias but " + cfg.source +
-                                      " says use_bias = true");
-  if (!cfg.use_bias && !w.bias.empty())
-    throw Error(ErrorKind::shape, w.file.path + ": layer '" + w.layer_name + "' has a bias " +
-                                      dims_to_string(w.bias.dims()) + " but " + cfg.source + " says use_bias = false");
-  if (!w.bias.empty() && w.bias.dims() != Dims{cfg.filters})
-    throw Error(ErrorKind::shape, w.file.path + ": " + w.bias_info.path + " has shape " + dims_to_string(w.bias.dims()) +
-                                      " but " + cfg.source + " needs (" + std::to_string(cfg.filters) + ",)");
-}
-
 }  // namespace
 
 LoadedLayer load_layer(const LayerSource& source) {
+  if (!source.model_path.empty()) {
+    const keras::ModelFile model = keras::ModelFile::open(source.model_path);
+    return load_model_layer(model, source.layer, source.forced_version);
+  }
   LoadedLayer out;
   keras::ParseOptions options;
   options.layer = source.layer;
@@ -52,6 +35,12 @@ LoadedLayer load_layer(const LayerSource& source) {
   keras::WeightsVersionEvidence evidence;
   if (!source.weights_path.empty()) {
     out.weights = keras::load_conv3d_weights(source.weights_path, source.layer, out.config.name);
+    // Keras 1 files are refused by load_conv3d_weights; a Theano-trained kernel is flipped as Keras 2 flips it.
+    if (keras::flips_kernels({false, out.weights->file.backend}))
+      spdlog::info("{}: written with the Theano backend: kernel flipped along d, h, w, as Keras 2 loads it",
+                   source.weights_path);
+    out.weights->kernel = keras::preprocess_conv3d_kernel(std::move(out.weights->kernel), out.config.channels_first,
+                                                          {false, out.weights->file.backend}, source.weights_path);
     evidence = version_evidence(out.weights->file);
   }
   out.version = keras::detect_keras_version(out.config, evidence, source.forced_version);
@@ -59,7 +48,7 @@ LoadedLayer load_layer(const LayerSource& source) {
   keras::resolve_activation(out.config, out.version.version);
   keras::check_version_names(out.config, out.version.version);
   if (out.weights) {
-    check_weights_fit(out.config, *out.weights);
+    keras::check_weights_fit(out.config, *out.weights);
     out.input_channels = out.weights->kernel.dim(3) * out.config.groups;
     out.params = params_for_channels(out, out.input_channels);
   }

@@ -15,6 +15,9 @@ struct LayerSource {
   std::string weights_path;  // may be empty for `info`
   std::string layer;         // --layer, may be empty
   std::optional<keras::KerasVersion> forced_version;
+  // --model: a whole saved model (Keras 2 .h5 or Keras 3 .keras) holding config and
+  // weights; replaces config_path and weights_path. `layer` names its Conv3D.
+  std::string model_path;
 };
 
 struct LoadedLayer {
@@ -29,6 +32,7 @@ struct LoadedLayer {
 
 // Throws voxconv::Error naming the file when config and weights do not fit together.
 LoadedLayer load_layer(const LayerSource& source);
+
 
 // Engine parameters for a given channel count (used when no weights are given).
 engine::Conv3dParams params_for_channels(const LoadedLayer& layer, int64_t input_channels);

@@ -45,15 +45,7 @@ std::vector<std::string> planned_output_paths(const OutputRequest& request, int6
 
 Geometry output_geometry(const Geometry& input, const engine::Conv3dParams& p, const engine::ConvPlan& plan,
                          AxisOrder axes) {
-  GridShift shift;
-  for (int a = 0; a < 3; ++a) {
-    const auto i = static_cast<size_t>(itk_axis(a, axes));
-    const auto k = static_cast<size_t>(a);
-    shift.stride[i] = static_cast<double>(p.strides[k]);
-    shift.first_index[i] =
-        -static_cast<double>(plan.axis[k].pad_before) + static_cast<double>((p.kernel[k] - 1) * p.dilation[k]) / 2.0;
-  }
-  return shifted_geometry(input, shift);
+  return shifted_geometry(input, itk_grid_shift(engine::conv_grid_shift(p, plan), axes));
 }
 
 void write_layer_output(const OutputRequest& request, Tensor ndhwc, const Geometry& geometry,

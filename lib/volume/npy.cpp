@@ -242,11 +242,11 @@ std::string shape_repr(const Dims& dims) {
 
 namespace detail {
 
-std::string npy_float32_header(const std::string& path, const Dims& dims) {
-  // Byte-for-byte what numpy.save writes for a float32 C-order array (numpy >= 1.24):
-  // sorted keys, spare spaces for in-place growth of the first axis, padding so that
-  // the data starts at a multiple of 64, and a final newline.
-  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_repr(dims) + ", }";
+std::string npy_header(const std::string& path, const std::string& descr, const Dims& dims) {
+  // Byte-for-byte what numpy.save writes for a C-order array (numpy >= 1.24): sorted keys,
+  // spare spaces for in-place growth of the first axis, padding so that the data starts
+  // at a multiple of 64, and a final newline.
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape_repr(dims) + ", }";
   constexpr size_t kGrowthAxisMaxDigits = 21;
   const size_t first_digits = std::to_string(dims[0]).size();
   if (first_digits < kGrowthAxisMaxDigits) dict.append(kGrowthAxisMaxDigits - first_digits, ' ');
@@ -346,13 +346,39 @@ Tensor read_npy(const std::string& path) {
   return transpose(stored, perm);
 }
 
+void write_npy_labels(const std::string& path, const LabelArray& labels) {
+  if (labels.dims.empty()) fail_write(path, "0-d (scalar) arrays are not written as .npy");
+  if (checked_element_count(labels.dims, path) != static_cast<int64_t>(labels.values.size()))
+    fail_write(path, "array holds " + std::to_string(labels.values.size()) + " values for shape " +
+                         dims_to_string(labels.dims));
+  const std::string header = detail::npy_header(path, labels.as_uint8 ? "|u1" : "<u2", labels.dims);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) fail_write(path, "cannot open for writing: " + errno_text());
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  std::vector<unsigned char> chunk;
+  const size_t width = labels.as_uint8 ? 1 : 2;
+  for (size_t done = 0; done < labels.values.size();) {
+    const size_t n = std::min(labels.values.size() - done, kChunkElements);
+    chunk.resize(n * width);
+    for (size_t i = 0; i < n; ++i) {
+      const uint16_t v = labels.values[done + i];
+      chunk[i * width] = static_cast<unsigned char>(v & 0xff);  // little-endian
+      if (width == 2) chunk[i * width + 1] = static_cast<unsigned char>(v >> 8);
+    }
+    out.write(reinterpret_cast<const char*>(chunk.data()), static_cast<std::streamsize>(chunk.size()));
+    done += n;
+  }
+  out.close();
+  if (!out) fail_write(path, "write failed: " + errno_text());
+}
+
 void write_npy(const std::string& path, const Tensor& array) {
   if (array.rank() == 0) fail_write(path, "0-d (scalar) arrays are not written as .npy");
   if (checked_element_count(array.dims(), path) != array.size())
     fail_write(path,
                "array holds " + std::to_string(array.size()) + " values for shape " + dims_to_string(array.dims()));
+  const std::string header = detail::npy_header(path, "<f4", array.dims());
 
-  const std::string header = detail::npy_float32_header(path, array.dims());
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) fail_write(path, "cannot open for writing: " + errno_text());
   out.write(header.data(), static_cast<std::streamsize>(header.size()));

@@ -6,8 +6,9 @@
 
 namespace voxconv::volume::detail {
 
-// Magic, version 1.0 and the dict numpy.save writes for a little-endian float32 C-order
-// array of `dims`, padded to 64 bytes. Throws ErrorKind::volume_write naming `path`.
-std::string npy_float32_header(const std::string& path, const Dims& dims);
+// Magic, version 1.0 and the dict numpy.save writes for a C-order array of `dims` with
+// element type `descr` ('<f4', '|u1', '<u2'), padded to 64 bytes. Throws
+// ErrorKind::volume_write naming `path`.
+std::string npy_header(const std::string& path, const std::string& descr, const Dims& dims);
 
 }  // namespace voxconv::volume::detail

@@ -20,7 +20,7 @@ namespace {
 class NpySlabWriter final : public SlabWriter {
  public:
   NpySlabWriter(const std::string& path, const Dims& dims, size_t axis)
-      : file_(path), dims_(dims), axis_(axis), header_(detail::npy_float32_header(path, dims)) {
+      : file_(path), dims_(dims), axis_(axis), header_(detail::npy_header(path, "<f4", dims)) {
     if (axis >= dims.size()) throw Error(ErrorKind::internal, path + ": slab axis out of range");
     const int64_t count = checked_element_count(dims, path);
     file_.write_at(0, header_.data(), header_.size());

@@ -1,6 +1,7 @@
 #pragma once
 // Volume and array files <-> Tensor + Geometry. ITK and the .npy format stay inside
 // this module; nothing here knows about Keras or the engine.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -43,12 +44,26 @@ inline void write_volume(const std::string& path, const Tensor& zyxc, const Geom
   write_volume(path, zyxc, geometry, WriteOptions{compress, -1});
 }
 
+// Integer labels (a segmentation: argmax over class scores), C order of `dims`, stored as
+// uint8 when `as_uint8` (every value < 256), else uint16.
+struct LabelArray {
+  Dims dims;
+  std::vector<uint16_t> values;
+  bool as_uint8 = true;
+};
+
+// Writes labels with dims (1, Z, Y, X) in ITK's buffer order as a scalar uint8/uint16
+// volume with the given geometry. Throws ErrorKind::volume_write.
+void write_label_volume(const std::string& path, const LabelArray& zyx, const Geometry& geometry, bool compress);
+
 // .npy arrays: any numeric dtype (bool, int8..int64, uint8..uint64, float16/32/64) of
 // either byte order, C or Fortran order; returned as float32 in C order, same shape.
 // Throws ErrorKind::volume_read.
 Tensor read_npy(const std::string& path);
 // Writes little-endian float32 in C order. Throws ErrorKind::volume_write.
 void write_npy(const std::string& path, const Tensor& array);
+// Writes labels as uint8 ('|u1') or little-endian uint16 ('<u2'), C order.
+void write_npy_labels(const std::string& path, const LabelArray& labels);
 
 // Formats by file name (case-insensitive extension). An HDF5 volume is a dataset in a
 // file, named "FILE.h5:/group/dataset" (or .hdf5): 3-D (z, y, x) or 4-D (z, y, x, channels)

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.hpp"
@@ -311,24 +312,20 @@ Volume read_volume(const std::string& path) {
 
 namespace {
 
-// ".nii.gz": ITK's NIfTI writer compresses by the name; the level needs compression on.
-bool ends_with_gz(const std::string& path) {
-  return path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-}
-
 // Everything write_volume refuses before any file is touched; returns the format.
-FileFormat check_write_request(const std::string& path, const Tensor& zyxc, const Geometry& geometry) {
+// `dims` is (1, Z, Y, X, C); `count` the number of values the buffer holds.
+FileFormat check_write_request(const std::string& path, const Dims& dims, int64_t count, const Geometry& geometry) {
   const FileFormat format = format_of(path);
   if (format != FileFormat::hdf5 && !io_for(format))
     fail(ErrorKind::volume_write, path,
          std::string("cannot write a volume with this extension (supported: .nii, .nii.gz, .nrrd, .nhdr, .mha, .mhd, "
                      ".tif, .tiff, FILE.h5:/dataset)"));
-  if (zyxc.rank() != 5 || zyxc.dim(0) != 1)
-    fail(ErrorKind::volume_write, path, "expected a (1, Z, Y, X, C) tensor, got shape " + dims_to_string(zyxc.dims()));
-  const int64_t z = zyxc.dim(1), y = zyxc.dim(2), x = zyxc.dim(3), c = zyxc.dim(4);
+  if (dims.size() != 5 || dims[0] != 1)
+    fail(ErrorKind::volume_write, path, "expected a (1, Z, Y, X, C) tensor, got shape " + dims_to_string(dims));
+  const int64_t z = dims[1], y = dims[2], x = dims[3], c = dims[4];
   if (x < 1 || y < 1 || z < 1 || c < 1)
-    fail(ErrorKind::volume_write, path, "cannot write an empty volume of shape " + dims_to_string(zyxc.dims()));
-  if (zyxc.size() != x * y * z * c) fail(ErrorKind::volume_write, path, "tensor does not hold its shape's values");
+    fail(ErrorKind::volume_write, path, "cannot write an empty volume of shape " + dims_to_string(dims));
+  if (count != x * y * z * c) fail(ErrorKind::volume_write, path, "tensor does not hold its shape's values");
   std::error_code ec;
   const std::string file = volume_file_of(path);  // an HDF5 volume is a dataset in this file
   if (std::filesystem::is_directory(file, ec)) fail(ErrorKind::volume_write, path, "is a directory");
@@ -341,10 +338,15 @@ FileFormat check_write_request(const std::string& path, const Tensor& zyxc, cons
   return format;
 }
 
-void write_through_itk(const std::string& path, FileFormat format, const Tensor& zyxc, const Geometry& geometry,
-                       const WriteOptions& options) {
-  const bool compress = options.compress || ends_with_gz(path);
-  const int64_t z = zyxc.dim(1), y = zyxc.dim(2), x = zyxc.dim(3), c = zyxc.dim(4);
+FileFormat check_write_request(const std::string& path, const Tensor& zyxc, const Geometry& geometry) {
+  return check_write_request(path, zyxc.dims(), zyxc.size(), geometry);
+}
+
+// Places an ITK image on the volume's grid and wraps `buffer` without copying (the
+// writers only read it).
+template <typename Image, typename Pixel>
+typename Image::Pointer wrap_image(Pixel* buffer, int64_t x, int64_t y, int64_t z, int64_t components,
+                                   const Geometry& geometry) {
   itk::ImageRegion<3> region;
   region.SetSize(
       {{static_cast<itk::SizeValueType>(x), static_cast<itk::SizeValueType>(y), static_cast<itk::SizeValueType>(z)}});
@@ -356,50 +358,52 @@ void write_through_itk(const std::string& path, FileFormat format, const Tensor&
     origin[i] = geometry.origin[i];
     for (unsigned j = 0; j < 3; ++j) direction(i, j) = geometry.direction[i * 3 + j];
   }
-  // The writers only read the buffer; wrapping the tensor's memory avoids a full copy.
-  float* const buffer = const_cast<float*>(zyxc.data());
-  const auto count = static_cast<itk::SizeValueType>(zyxc.size());
+  auto image = Image::New();
+  image->SetRegions(region);
+  image->SetSpacing(spacing);
+  image->SetOrigin(origin);
+  image->SetDirection(direction);
+  if constexpr (std::is_same_v<Image, MultiImage>) image->SetNumberOfComponentsPerPixel(static_cast<unsigned>(components));
+  auto container = Image::PixelContainer::New();
+  container->SetImportPointer(buffer, static_cast<itk::SizeValueType>(x * y * z * components), false);
+  image->SetPixelContainer(container);
+  return image;
+}
 
+// ".nii.gz": ITK's NIfTI writer compresses by the name; the level needs compression on.
+bool ends_with_gz(const std::string& path) {
+  return path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+}
+
+// Writes `buffer` (x fastest, components interleaved) as an Image on the volume's grid.
+template <typename Image, typename Pixel>
+void write_itk_image(const std::string& path, FileFormat format, Pixel* buffer, int64_t x, int64_t y, int64_t z,
+                     int64_t components, const Geometry& geometry, const WriteOptions& options) {
+  const bool compress = options.compress || ends_with_gz(path);
   try {
+    const typename Image::Pointer image = wrap_image<Image>(buffer, x, y, z, components, geometry);
     itk::ImageIOBase::Pointer io = io_for(format);
     io->SetFileName(path);
-    if (c == 1) {
-      auto image = ScalarImage::New();
-      image->SetRegions(region);
-      image->SetSpacing(spacing);
-      image->SetOrigin(origin);
-      image->SetDirection(direction);
-      auto container = ScalarImage::PixelContainer::New();
-      container->SetImportPointer(buffer, count, false);
-      image->SetPixelContainer(container);
-      auto writer = itk::ImageFileWriter<ScalarImage>::New();
-      writer->SetInput(image);
-      writer->SetImageIO(io);
-      writer->SetFileName(path);
-      writer->SetUseCompression(compress);
-      if (compress && options.compression_level >= 0) writer->SetCompressionLevel(options.compression_level);
-      writer->Update();
-    } else {
-      auto image = MultiImage::New();
-      image->SetRegions(region);
-      image->SetSpacing(spacing);
-      image->SetOrigin(origin);
-      image->SetDirection(direction);
-      image->SetNumberOfComponentsPerPixel(static_cast<unsigned>(c));
-      auto container = MultiImage::PixelContainer::New();
-      container->SetImportPointer(buffer, count, false);
-      image->SetPixelContainer(container);
-      auto writer = itk::ImageFileWriter<MultiImage>::New();
-      writer->SetInput(image);
-      writer->SetImageIO(io);
-      writer->SetFileName(path);
-      writer->SetUseCompression(compress);
-      if (compress && options.compression_level >= 0) writer->SetCompressionLevel(options.compression_level);
-      writer->Update();
-    }
+    auto writer = itk::ImageFileWriter<Image>::New();
+    writer->SetInput(image);
+    writer->SetImageIO(io);
+    writer->SetFileName(path);
+    writer->SetUseCompression(compress);
+    if (compress && options.compression_level >= 0) writer->SetCompressionLevel(options.compression_level);
+    writer->Update();
   } catch (const itk::ExceptionObject& e) {
     fail(ErrorKind::volume_write, path, describe(e));
   }
+}
+
+void write_through_itk(const std::string& path, FileFormat format, const Tensor& zyxc, const Geometry& geometry,
+                       const WriteOptions& options) {
+  const int64_t z = zyxc.dim(1), y = zyxc.dim(2), x = zyxc.dim(3), c = zyxc.dim(4);
+  float* const buffer = const_cast<float*>(zyxc.data());
+  if (c == 1)
+    write_itk_image<ScalarImage>(path, format, buffer, x, y, z, 1, geometry, options);
+  else
+    write_itk_image<MultiImage>(path, format, buffer, x, y, z, c, geometry, options);
 }
 
 // ITK 5.2's NIfTI writer only prints to stderr when it cannot write (or writes short);
@@ -430,6 +434,25 @@ void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& g
     detail::write_nifti_vectors_streamed(path, zyxc, geometry, options.compression_level);
   else
     write_through_itk(path, format, zyxc, geometry, options);
+  if (format == FileFormat::nifti) check_nifti_complete(path);
+}
+
+void write_label_volume(const std::string& path, const LabelArray& labels, const Geometry& geometry, bool compress) {
+  if (labels.dims.size() != 4)
+    fail(ErrorKind::volume_write, path, "expected (1, Z, Y, X) labels, got shape " + dims_to_string(labels.dims));
+  const Dims dims{labels.dims[0], labels.dims[1], labels.dims[2], labels.dims[3], 1};
+  const FileFormat format = check_write_request(path, dims, static_cast<int64_t>(labels.values.size()), geometry);
+  if (format == FileFormat::hdf5)
+    fail(ErrorKind::volume_write, path, "label volumes are written as NIfTI, NRRD, MetaImage, TIFF or .npy, not HDF5");
+  const int64_t z = dims[1], y = dims[2], x = dims[3];
+  const WriteOptions options{compress, -1};
+  if (labels.as_uint8) {
+    std::vector<unsigned char> narrow(labels.values.begin(), labels.values.end());
+    write_itk_image<itk::Image<unsigned char, 3>>(path, format, narrow.data(), x, y, z, 1, geometry, options);
+  } else {
+    auto* buffer = const_cast<unsigned short*>(labels.values.data());
+    write_itk_image<itk::Image<unsigned short, 3>>(path, format, buffer, x, y, z, 1, geometry, options);
+  }
   if (format == FileFormat::nifti) check_nifti_complete(path);
 }
 

@@ -223,10 +223,40 @@ def nicms_4d_input():
                        ["volumes/nibabel/example4d.nii.gz"], "zyx", 11)
 
 
+def nicms_theano():
+    """The Theano-backend save_weights file: Keras 2 flips its kernels (conv_utils.convert_kernel) on load."""
+    w = "models/nicMSlesions/baseline_2ch_model_1_theano.hdf5"
+    path = os.path.join("tests", "golden", "realdata", "nicms_conv1_1.config.json")  # written by nicms_4d_input
+    with open(os.path.join(ROOT, path)) as f:
+        cfg = json.load(f)
+    kernel, bias = read_weights(w, "/conv1_1/conv1_1/kernel", "/conv1_1/conv1_1/bias")
+    flipped = np.ascontiguousarray(kernel[::-1, ::-1, ::-1, :, :])
+    return volume_case("nicMSlesions conv1_1 from the Theano-backend file (Keras 2.0.8): kernel flipped along d, h, w "
+                       "as Keras 2 loads it, on nibabel's 4D example", path, cfg, w, flipped, bias,
+                       ["volumes/nibabel/example4d.nii.gz"], "zyx", 12)
+
+
+def dsb2017_keras1():
+    """Keras 1.2 Convolution3D (dim_ordering th) of the DSB2017 model, kernel stored (filters, in, d, h, w)."""
+    w = "models/dsb2017_hammack/model_des_v35_sigmoid_64_24.h5"
+    kernel_oidhw, bias = read_weights(w, "/model_weights/convolution3d_6/convolution3d_6_W",
+                                      "/model_weights/convolution3d_6/convolution3d_6_b")
+    cfg = {"kernel_size": [3, 3, 3], "strides": [1, 1, 1], "dilation_rate": [1, 1, 1], "padding": "same",
+           "activation": "linear"}  # nb_filter 8, kernel_dim1..3 = 3, subsample 1, border_mode same, th
+    case = volume_case("DSB2017 Keras 1.2 convolution3d_6 (th, kernel (8, 1, 3, 3, 3) as stored) through --model, "
+                       "on nibabel's big-endian anatomical.nii", None, cfg, w, np.transpose(kernel_oidhw, (2, 3, 4, 1, 0)),
+                       bias, ["volumes/nibabel/anatomical.nii"], "zyx", 6)
+    del case["config"], case["weights"]
+    case["model"] = shared(w)
+    case["layer"] = "convolution3d_6"
+    return case
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for name, make in [("brainchop_model5ae_layer21", brainchop_layer21), ("voxelmorph_conv3d_245", voxelmorph_stride2),
-                       ("skullstrip_conv3d", skullstrip_relu), ("nicms_conv1_1", nicms_4d_input)]:
+                       ("skullstrip_conv3d", skullstrip_relu), ("nicms_conv1_1", nicms_4d_input),
+                       ("nicms_theano_conv1_1", nicms_theano), ("dsb2017_keras1_conv3d_6", dsb2017_keras1)]:
         with open(os.path.join(OUT, name + ".json"), "w") as f:
             json.dump(make(), f, indent=None, separators=(",", ":"))
         print("wrote", name)
