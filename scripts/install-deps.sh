@@ -4,7 +4,8 @@
 set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config
           libcli11-dev nlohmann-json3-dev libhdf5-dev libinsighttoolkit5-dev libspdlog-dev
-          libgtest-dev libgmock-dev zlib1g-dev)
+          libgtest-dev libgmock-dev zlib1g-dev
+          clang libclang-rt-14-dev)  # clang + libFuzzer for tests/fuzz (GCC builds voxconv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

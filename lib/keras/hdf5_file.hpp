@@ -56,6 +56,10 @@ class File {
   // 1024, ...) before opening it read-only; errors say "<path>: no such file",
   // "<path>: not an HDF5 file", or quote HDF5 for truncated/corrupt files.
   static File open(const std::string& path);
+  // The same checks and reader for a file held in memory (HDF5's core driver with a file
+  // image; nothing touches the disk). `name` stands for the file in messages. The bytes
+  // are copied, so `data` may go away after the call.
+  static File open_image(const std::string& name, const void* data, size_t size);
 
   const std::string& path() const noexcept { return path_; }
 

@@ -51,7 +51,8 @@ LoadedLayer load_layer(const LayerSource& source) {
   out.config = keras::load_layer_config(source.config_path, options);
   keras::WeightsVersionEvidence evidence;
   if (!source.weights_path.empty()) {
-    out.weights = keras::load_conv3d_weights(source.weights_path, source.layer, out.config.name);
+    // In a child process: libhdf5 can crash on a corrupt file (see weights_hdf5.hpp).
+    out.weights = keras::load_conv3d_weights_isolated(source.weights_path, source.layer, out.config.name);
     evidence = version_evidence(out.weights->file);
   }
   out.version = keras::detect_keras_version(out.config, evidence, source.forced_version);

@@ -9,6 +9,8 @@
 #include <memory>
 
 #include "core/error.hpp"
+#include "core/sizes.hpp"
+#include "volume/payload_check.hpp"
 #include "volume/raw_convert.hpp"
 
 namespace voxconv::volume::detail {
@@ -290,16 +292,26 @@ NiftiHeader read_nifti_header(const std::string& path) {
   return h;
 }
 
+NiftiHeader check_nifti_file(const std::string& path) {
+  const NiftiHeader header = read_nifti_header(path);
+  // NIfTI-2 is always read directly: refuse a datatype that reader cannot convert first.
+  if (header.version == 2) (void)scalar_type(header.datatype, header.big_endian, path);
+  const uint64_t payload = nifti_payload_bytes(header, path);
+  checked_element_count(Dims(header.dim.begin() + 1, header.dim.begin() + 1 + header.dim[0]), path);
+  check_payload(path, path, 0, is_gzip_file(path) ? Compression::zlib_or_gzip : Compression::none,
+                static_cast<uint64_t>(header.vox_offset) + payload);
+  return header;
+}
+
 uint64_t nifti_payload_bytes(const NiftiHeader& h, const std::string& path) {
   const int64_t per_value = nifti_bytes_per_value(h.datatype);
   if (per_value == 0) fail(path, "unknown NIfTI datatype " + std::to_string(h.datatype));
-  uint64_t bytes = static_cast<uint64_t>(per_value);
-  for (int64_t i = 1; i <= h.dim[0]; ++i) {
-    const auto d = static_cast<uint64_t>(h.dim[static_cast<size_t>(i)]);
-    if (bytes > std::numeric_limits<uint64_t>::max() / 2 / d) fail(path, "NIfTI dimensions overflow the byte count");
-    bytes *= d;
-  }
-  return bytes;
+  Dims sizes(h.dim.begin() + 1, h.dim.begin() + 1 + h.dim[0]);
+  sizes.push_back(per_value);
+  const std::optional<int64_t> bytes = checked_product(sizes);
+  // vox_offset is added to it: keep headroom so that sum cannot overflow either.
+  if (!bytes || !checked_add(*bytes, h.vox_offset)) fail(path, "NIfTI dimensions overflow the byte count");
+  return static_cast<uint64_t>(*bytes);
 }
 
 Geometry nifti_geometry(const NiftiHeader& h, const std::string& path, std::vector<std::string>& warnings) {

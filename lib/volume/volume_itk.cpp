@@ -220,7 +220,8 @@ Volume read_volume(const std::string& path) {
                                    : std::string("unsupported extension (supported: ") + supported_extensions() + ")");
   std::optional<detail::NiftiHeader> nifti;
   if (format == FileFormat::nifti) {
-    nifti = detail::read_nifti_header(path);                                  // our own parse: ITK's errors say little
+    // Our own parse and checks first: ITK's errors say little, and ITK trusts the header.
+    nifti = detail::check_nifti_file(path);
     if (nifti->version == 2) return detail::read_nifti_direct(path, *nifti);  // ITK 5.2 reads NIfTI-1 only
     // ITK 5.2 adds scl_inter even when scl_slope is 0, which the standard says means no
     // scaling at all; such files take the reader that follows the standard.
@@ -245,14 +246,8 @@ Volume read_volume(const std::string& path) {
     l = layout_of(*io, path);
     // Guard before anything is allocated (throws ErrorKind::resource).
     checked_element_count({1, l.z, l.y, l.x, l.channels()}, path);
-    // ITK 5.2 returns garbage, without an error, for short NIfTI and MetaImage data.
-    if (nifti) {
-      detail::check_payload(path, path, 0,
-                            detail::is_gzip_file(path) ? detail::Compression::zlib_or_gzip : detail::Compression::none,
-                            static_cast<uint64_t>(nifti->vox_offset) + detail::nifti_payload_bytes(*nifti, path));
-    } else if (auto* meta_io = dynamic_cast<itk::MetaImageIO*>(io.GetPointer())) {
-      check_metaimage_payload(path, *meta_io);
-    }
+    // ITK 5.2 returns garbage, without an error, for short MetaImage data (NIfTI: checked above).
+    if (auto* meta_io = dynamic_cast<itk::MetaImageIO*>(io.GetPointer())) check_metaimage_payload(path, *meta_io);
     volume.geometry = geometry_of(*io);
 
     auto reader = itk::ImageFileReader<ReadImage>::New();
