@@ -1,5 +1,6 @@
 #include "pipeline/layer_summary.hpp"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -167,7 +168,13 @@ LayerSummaryText summarize_layer(const SummaryOptions& options) {
   t << "  output shape " << shape_text(j["output_shape"]) << "\n";
   if (spatial_known) t << "  padding (before, after) per axis " << padding_split.dump() << "\n";
   t << "  parameters   " << j["count_params"].get<int64_t>() << "\n";
-  if (flops) t << "  FLOPs        " << static_cast<long long>(*flops) << " per sample (2 per multiply-add)\n";
+  if (flops) {
+    // Exact as an integer while a double holds one exactly; beyond 2^53 (absurd layers), as %g.
+    char text[32];
+    if (*flops < 9007199254740992.0) std::snprintf(text, sizeof text, "%.0f", *flops);
+    else std::snprintf(text, sizeof text, "%g", *flops);
+    t << "  FLOPs        " << text << " per sample (2 per multiply-add)\n";
+  }
   t << "  weights (" << (cfg.trainable ? "trainable" : "non-trainable") << "):\n";
   for (const auto& w : weights) {
     t << "    " << w["name"].get<std::string>() << " " << shape_text(w["shape"]);

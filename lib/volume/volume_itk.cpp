@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/sizes.hpp"
+#include "volume/header_check.hpp"
 #include "volume/nifti_direct.hpp"
 #include "volume/nifti_stream_writer.hpp"
 #include "volume/payload_check.hpp"
@@ -229,6 +231,8 @@ Volume read_volume(const std::string& path) {
     if (slope_unset && std::isfinite(nifti->scl_inter) && nifti->scl_inter != 0.0)
       return detail::read_nifti_direct(path, *nifti);
   }
+  if (format == FileFormat::nrrd) detail::check_nrrd_header(path);  // ITK trusts the header's sizes
+  if (format == FileFormat::metaimage) detail::check_metaimage_header(path);
   if (!io->CanReadFile(path.c_str()))
     fail(ErrorKind::volume_read, path, std::string("not a readable ") + format_name(format) + " file");
 
@@ -244,8 +248,11 @@ Volume read_volume(const std::string& path) {
       throw;
     }
     l = layout_of(*io, path);
-    // Guard before anything is allocated (throws ErrorKind::resource).
-    checked_element_count({1, l.z, l.y, l.x, l.channels()}, path);
+    // Guard before anything is allocated (throws ErrorKind::resource): ITK's buffer, the
+    // file's own values while ITK converts them, and voxconv's tensor.
+    const int64_t values = checked_element_count({1, l.z, l.y, l.x, l.channels()}, path);
+    check_memory(static_cast<uint64_t>(values) * 2 * sizeof(float) + static_cast<uint64_t>(io->GetImageSizeInBytes()),
+                 path, "the volume read by ITK and copied as float32");
     // ITK 5.2 returns garbage, without an error, for short MetaImage data (NIfTI: checked above).
     if (auto* meta_io = dynamic_cast<itk::MetaImageIO*>(io.GetPointer())) check_metaimage_payload(path, *meta_io);
     volume.geometry = geometry_of(*io);

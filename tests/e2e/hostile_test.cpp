@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "e2e/process.hpp"
@@ -43,6 +44,26 @@ TEST(LibraryHazards, HdfHangIsStoppedByTheTimeout) {
   const auto r = run_process(voxconv_binary(), {"info", "--config", kConfig, "--weights", weights}, "",
                              {"VOXCONV_HDF5_TIMEOUT=1"});
   expect_one_line_naming(r, weights, "no answer after 1 s");
+}
+
+// Sizes near the config's limits (each <= 2^31) must not overflow what info computes from
+// them: the parameter count fits, the FLOPs do not fit 64 bits (UBSan caught the cast).
+TEST(AbsurdSizes, InfoOnAHugeLayerPrintsFiniteNumbers) {
+  TempDir dir;
+  const std::string config = dir / "huge.json";
+  std::ofstream(config) << R"({"filters": 1024, "kernel_size": [1024, 1024, 1024]})";
+  const auto r = run_process(voxconv_binary(), {"info", "--config", config, "--input-shape", "2000,2000,2000,1024"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("parameters   1125899906843648"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("FLOPs        2.09997e+24 per sample"), std::string::npos) << r.out;
+}
+
+TEST(AbsurdSizes, BenchRefusesAKernelLargerThanMemory) {
+  TempDir dir;
+  const std::string config = dir / "huge.json";
+  std::ofstream(config) << R"({"filters": 1024, "kernel_size": [1024, 1024, 1024], "padding": "same"})";
+  const auto r = run_process(voxconv_binary(), {"bench", "--config", config, "--input-shape", "8,8,8,1"});
+  expect_one_line_naming(r, config + ": kernel: needs 4.0 TiB", "of memory available");
 }
 
 }  // namespace
