@@ -86,7 +86,11 @@ RunResult run_layer(const RunOptions& options) {
   const Geometry geometry = input.geometry ? output_geometry(*input.geometry, layer.params, plan, options.axes) : Geometry{};
   std::vector<std::string> staged;
   for (const auto& d : destinations) staged.push_back(transaction.staging_path(d));
-  write_layer_output(request, std::move(dst), geometry, staged);
+  try {
+    write_layer_output(request, std::move(dst), geometry, staged);
+  } catch (const Error& e) {  // say which output failed, not which staging file
+    throw Error(e.kind(), transaction.in_destination_terms(e.what()));
+  }
   transaction.commit();
   result.outputs = destinations;
   return result;

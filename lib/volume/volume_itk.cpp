@@ -12,12 +12,16 @@
 #include <itkNrrdImageIO.h>
 #include <itkVectorImage.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -317,6 +321,49 @@ FileFormat check_write_request(const std::string& path, const Tensor& zyxc, cons
   return format;
 }
 
+// What ITK and the C libraries under it (nifti1_io, MetaIO, NrrdIO) print to stderr while
+// writing, held back so that voxconv's error stays one line; a failed write quotes it.
+class StderrCapture {
+ public:
+  StderrCapture() {
+    std::fflush(stderr);
+    std::cerr.flush();
+    file_ = std::tmpfile();
+    saved_ = file_ != nullptr ? ::dup(STDERR_FILENO) : -1;
+    if (saved_ >= 0 && ::dup2(::fileno(file_), STDERR_FILENO) < 0) restore();
+  }
+  ~StderrCapture() {
+    restore();
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  StderrCapture(const StderrCapture&) = delete;
+  StderrCapture& operator=(const StderrCapture&) = delete;
+
+  // The first line printed, or "".
+  std::string first_line() {
+    restore();
+    if (file_ == nullptr) return "";
+    std::rewind(file_);
+    char line[512] = {};
+    if (std::fgets(line, sizeof line, file_) == nullptr) return "";
+    std::string text = line;
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    return text;
+  }
+
+ private:
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    std::cerr.flush();
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  std::FILE* file_ = nullptr;
+  int saved_ = -1;
+};
+
 void write_through_itk(const std::string& path, FileFormat format, const Tensor& zyxc, const Geometry& geometry,
                        bool compress) {
   const int64_t z = zyxc.dim(1), y = zyxc.dim(2), x = zyxc.dim(3), c = zyxc.dim(4);
@@ -375,39 +422,65 @@ void write_through_itk(const std::string& path, FileFormat format, const Tensor&
   }
 }
 
-// ITK 5.2's NIfTI writer only prints to stderr when it cannot write (or writes short);
-// read the result back to be sure it is complete.
-void check_nifti_complete(const std::string& path) {
+// ITK 5.2's NIfTI and MetaImage writers only print to stderr when they cannot write (or
+// write short), and report success: read the result back to be sure it is complete.
+void check_written_complete(const std::string& path, FileFormat format, const std::string& library_said) {
   try {
-    const detail::NiftiHeader written = detail::read_nifti_header(path);
-    detail::check_payload(path, path, 0,
-                          detail::is_gzip_file(path) ? detail::Compression::zlib_or_gzip : detail::Compression::none,
-                          static_cast<uint64_t>(written.vox_offset) + detail::nifti_payload_bytes(written, path));
+    if (format == FileFormat::nifti) {
+      const detail::NiftiHeader written = detail::read_nifti_header(path);
+      detail::check_payload(path, path, 0,
+                            detail::is_gzip_file(path) ? detail::Compression::zlib_or_gzip : detail::Compression::none,
+                            static_cast<uint64_t>(written.vox_offset) + detail::nifti_payload_bytes(written, path));
+    } else if (format == FileFormat::nrrd) {
+      detail::check_nrrd_header(path);
+    } else if (format == FileFormat::metaimage) {
+      auto io = itk::MetaImageIO::New();
+      io->SetFileName(path);
+      io->ReadImageInformation();
+      check_metaimage_payload(path, *io);
+    }
+  } catch (const itk::ExceptionObject& e) {
+    fail(ErrorKind::volume_write, path,
+         std::string("the ") + format_name(format) + " writer did not produce a readable file (" + describe(e) + ")" +
+             (library_said.empty() ? "" : ": " + library_said));
   } catch (const Error& e) {
     std::string problem = e.what();
     if (problem.compare(0, path.size() + 2, path + ": ") == 0) problem.erase(0, path.size() + 2);
-    fail(ErrorKind::volume_write, path, "the NIfTI writer did not produce a complete file (" + problem + ")");
+    fail(ErrorKind::volume_write, path,
+         std::string("the ") + format_name(format) + " writer did not produce a complete file (" + problem + ")" +
+             (library_said.empty() ? "" : ": " + library_said));
   }
+}
+
+// Writes through ITK (or the streamed NIfTI writer), then checks the file.
+void write_checked(const std::string& path, FileFormat format, const Tensor& zyxc, const Geometry& geometry,
+                   bool compress, bool allow_streamed) {
+  StderrCapture capture;
+  try {
+    // ITK would copy the whole image to reorder vector pixels for NIfTI; stream them instead.
+    if (allow_streamed && format == FileFormat::nifti && detail::nifti_stream_writable(path, zyxc))
+      detail::write_nifti_vectors_streamed(path, zyxc, geometry);
+    else
+      write_through_itk(path, format, zyxc, geometry, compress);
+  } catch (const Error&) {
+    capture.first_line();  // restore stderr before the error travels on
+    throw;
+  }
+  check_written_complete(path, format, capture.first_line());
 }
 
 }  // namespace
 
 void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& geometry, bool compress) {
   const FileFormat format = check_write_request(path, zyxc, geometry);
-  // ITK would copy the whole image to reorder vector pixels for NIfTI; stream them instead.
-  if (format == FileFormat::nifti && detail::nifti_stream_writable(path, zyxc))
-    detail::write_nifti_vectors_streamed(path, zyxc, geometry);
-  else
-    write_through_itk(path, format, zyxc, geometry, compress);
-  if (format == FileFormat::nifti) check_nifti_complete(path);
+  write_checked(path, format, zyxc, geometry, compress, true);
 }
 
 namespace detail {
 
 void write_volume_itk(const std::string& path, const Tensor& zyxc, const Geometry& geometry, bool compress) {
   const FileFormat format = check_write_request(path, zyxc, geometry);
-  write_through_itk(path, format, zyxc, geometry, compress);
-  if (format == FileFormat::nifti) check_nifti_complete(path);
+  write_checked(path, format, zyxc, geometry, compress, false);
 }
 
 }  // namespace detail

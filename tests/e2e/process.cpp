@@ -1,8 +1,11 @@
 #include "e2e/process.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <cstdlib>
 #include <filesystem>
@@ -42,11 +45,23 @@ int count_entries(const std::string& folder) {
 
 ProcessResult run_process(const std::string& program, const std::vector<std::string>& args, const std::string& cwd,
                           const std::vector<std::string>& extra_env) {
-  TempDir capture;
-  const std::string out_path = capture / "stdout", err_path = capture / "stderr";
+  ProcessOptions options;
+  options.cwd = cwd;
+  options.extra_env = extra_env;
+  return run_process(program, args, options);
+}
+
+ProcessResult run_process(const std::string& program, const std::vector<std::string>& args,
+                          const ProcessOptions& options) {
+  return RunningProcess(program, args, options).wait();
+}
+
+RunningProcess::RunningProcess(const std::string& program, const std::vector<std::string>& args,
+                               const ProcessOptions& options) {
+  const std::string out_path = capture_ / "stdout", err_path = capture_ / "stderr";
   std::vector<std::string> env_strings;
   for (char** e = environ; *e; ++e) env_strings.emplace_back(*e);
-  for (const auto& e : extra_env) env_strings.push_back(e);
+  for (const auto& e : options.extra_env) env_strings.push_back(e);
   std::vector<char*> env;
   for (auto& s : env_strings) env.push_back(s.data());
   env.push_back(nullptr);
@@ -66,16 +81,40 @@ ProcessResult run_process(const std::string& program, const std::vector<std::str
     ::dup2(null_fd, 0);
     ::dup2(out_fd, 1);
     ::dup2(err_fd, 2);
-    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+    if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) ::_exit(126);
+    if (options.file_size_limit >= 0) {
+      ::signal(SIGXFSZ, SIG_IGN);  // ignored dispositions survive exec
+      const rlimit limit{static_cast<rlim_t>(options.file_size_limit), static_cast<rlim_t>(options.file_size_limit)};
+      if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(126);
+    }
     ::execve(program.c_str(), argv.data(), env.data());
     ::_exit(127);
   }
+  pid_ = pid;
+}
+
+RunningProcess::~RunningProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+}
+
+void RunningProcess::send_signal(int sig) const {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
+std::string RunningProcess::err_so_far() const { return slurp(capture_ / "stderr"); }
+
+ProcessResult RunningProcess::wait() {
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
   ProcessResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
+  r.out = slurp(capture_ / "stdout");
+  r.err = slurp(capture_ / "stderr");
   return r;
 }
 

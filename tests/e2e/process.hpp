@@ -5,17 +5,6 @@
 
 namespace voxconv::testing {
 
-struct ProcessResult {
-  int exit_code = -1;  // 128 + signal when killed by a signal
-  std::string out;
-  std::string err;
-};
-
-// Runs `program args...` in `cwd` (empty: current folder) with extra environment
-// entries "NAME=value" added to the current environment.
-ProcessResult run_process(const std::string& program, const std::vector<std::string>& args, const std::string& cwd = "",
-                          const std::vector<std::string>& extra_env = {});
-
 // A fresh empty temporary folder, removed when the object goes away.
 class TempDir {
  public:
@@ -29,6 +18,45 @@ class TempDir {
  private:
   std::string path_;
 };
+
+struct ProcessResult {
+  int exit_code = -1;  // 128 + signal when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs `program args...` in `cwd` (empty: current folder) with extra environment
+// entries "NAME=value" added to the current environment.
+ProcessResult run_process(const std::string& program, const std::vector<std::string>& args, const std::string& cwd = "",
+                          const std::vector<std::string>& extra_env = {});
+
+struct ProcessOptions {
+  std::string cwd;                     // empty: current folder
+  std::vector<std::string> extra_env;  // "NAME=value" added to the current environment
+  // RLIMIT_FSIZE in bytes (< 0: unchanged), with SIGXFSZ ignored, so that a write past it
+  // fails with EFBIG as on a full disk.
+  long long file_size_limit = -1;
+};
+
+// A started process: send it signals, look at its stderr so far, wait for its end.
+class RunningProcess {
+ public:
+  RunningProcess(const std::string& program, const std::vector<std::string>& args, const ProcessOptions& options);
+  ~RunningProcess();  // kills and reaps it if still running
+  RunningProcess(const RunningProcess&) = delete;
+  RunningProcess& operator=(const RunningProcess&) = delete;
+
+  void send_signal(int sig) const;
+  std::string err_so_far() const;
+  ProcessResult wait();
+
+ private:
+  TempDir capture_;
+  int pid_ = -1;
+};
+
+ProcessResult run_process(const std::string& program, const std::vector<std::string>& args,
+                          const ProcessOptions& options);
 
 // Number of entries in a folder (hidden ones included).
 int count_entries(const std::string& folder);
