@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <string>
 #include <thread>
 
@@ -19,7 +20,11 @@ void install_interrupt_cleanup() {
   if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return;  // keep the default behaviour
   // The terminal's stderr as it is now: writers redirect fd 2 for a while (volume_itk.cpp).
   const int err_fd = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+  // The thread is waited for until it sits in sigwait: a fork (the HDF5 reader's child
+  // process) while it is still starting could copy a lock it holds, in ASan's runtime say.
+  static std::atomic<bool> started{false};
   std::thread([set, err_fd] {
+    started.store(true);
     int sig = 0;
     if (sigwait(&set, &sig) != 0) return;
     pipeline::abort_all_output_transactions();
@@ -36,6 +41,7 @@ void install_interrupt_cleanup() {
     ::raise(sig);
     ::_exit(128 + sig);
   }).detach();
+  while (!started.load()) std::this_thread::yield();
 }
 
 }  // namespace voxconv::app

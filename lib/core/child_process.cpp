@@ -90,7 +90,7 @@ std::string describe_end(int status) {
 
 std::string seconds_text(double s) {
   char text[32];
-  std::snprintf(text, sizeof text, "%g", s);
+  std::snprintf(text, sizeof text, "%.3g", s);
   return text;
 }
 

@@ -411,9 +411,36 @@ std::string json_message(const json::exception& e) {
 
 LayerConfig parse_root(const json& root, const std::string& source, const ParseOptions& options);
 
+// Keras configs nest a few dozen levels; parsing, walking and freeing a JSON tree recurse
+// once per level, so a hostile file of 100000 '[' would overflow the stack.
+constexpr int kMaxJsonDepth = 512;
+
+// Deepest nesting of arrays and objects, strings skipped (malformed text is left to the parser).
+int json_depth(const std::string& text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 }  // namespace
 
 LayerConfig parse_layer_config(const std::string& text, const std::string& source, const ParseOptions& options) {
+  if (json_depth(text) > kMaxJsonDepth)
+    throw Error(ErrorKind::config, source + ": JSON nested more than " + std::to_string(kMaxJsonDepth) +
+                                       " levels deep: not a layer config");
   json root;
   try {
     root = json::parse(text);

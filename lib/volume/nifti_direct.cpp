@@ -32,10 +32,22 @@ GzFile open_gz(const std::string& path) {
   return f;
 }
 
-std::string gz_problem(gzFile_s* f) {
+// zlib's description of the stream's error, or "". zlib starts it with the file name,
+// which the message names already.
+std::string gz_problem(gzFile_s* f, const std::string& path) {
   int code = Z_OK;
   const char* text = gzerror(f, &code);
-  return code != Z_OK && text != nullptr && *text != '\0' ? std::string(" (zlib: ") + text + ")" : std::string();
+  if (code == Z_OK || text == nullptr || *text == '\0') return "";
+  std::string what = text;
+  if (what.compare(0, path.size() + 2, path + ": ") == 0) what.erase(0, path.size() + 2);
+  return " (zlib: " + what + ")";
+}
+
+// True when the gzip/zlib stream is damaged (not merely short).
+bool gz_corrupt(gzFile_s* f) {
+  int code = Z_OK;
+  gzerror(f, &code);
+  return code == Z_DATA_ERROR || code == Z_STREAM_ERROR || code == Z_MEM_ERROR;
 }
 
 // Reads exactly n bytes or throws naming what was being read.
@@ -47,7 +59,7 @@ void read_exact(gzFile_s* f, unsigned char* dst, uint64_t n, const std::string& 
     const int got = gzread(f, dst + done, want);
     if (got <= 0)
       fail(path, std::string("truncated file: ") + what + " ends after " + std::to_string(done) + " of " +
-                     std::to_string(n) + " bytes" + gz_problem(f));
+                     std::to_string(n) + " bytes" + gz_problem(f, path));
     done += static_cast<uint64_t>(got);
   }
 }
@@ -226,7 +238,8 @@ NiftiHeader read_nifti_header(const std::string& path) {
   GzFile f = open_gz(path);
   unsigned char raw[540] = {};
   const int got = gzread(f.get(), raw, sizeof raw);
-  if (got < 4) fail(path, "too short for a NIfTI header" + gz_problem(f.get()));
+  if (gz_corrupt(f.get())) fail(path, "corrupt compressed data" + gz_problem(f.get(), path));
+  if (got < 4) fail(path, "too short for a NIfTI header" + gz_problem(f.get(), path));
 
   NiftiHeader h;
   const auto size_as = [&raw](bool big) { return Fields(raw, big).i32(0); };
@@ -374,7 +387,7 @@ Volume read_nifti_direct(const std::string& path, const NiftiHeader& h) {
 
   GzFile f = open_gz(path);
   if (gzseek(f.get(), static_cast<z_off_t>(h.vox_offset), SEEK_SET) != static_cast<z_off_t>(h.vox_offset))
-    fail(path, "truncated file: no voxel data at vox_offset " + std::to_string(h.vox_offset) + gz_problem(f.get()));
+    fail(path, "truncated file: no voxel data at vox_offset " + std::to_string(h.vox_offset) + gz_problem(f.get(), path));
 
   // NIfTI stores channel after channel (x fastest, the 4th/5th dimension slowest);
   // the tensor wants them interleaved.

@@ -71,14 +71,15 @@ for t in "${targets[@]}"; do
   unset ASAN_OPTIONS
   case $t in
     fuzz_layer_config)  opts=(-max_len=8192 -dict=tests/fuzz/dict/layer_config.dict)
-                        seeds=(configs "$realdata/models/3dcnn_keras_mengkunzhao/3dcnn_300_32_depth.json") ;;
+                        seeds=(configs tests/bad_inputs/configs
+                               "$realdata/models/3dcnn_keras_mengkunzhao/3dcnn_300_32_depth.json") ;;
     fuzz_hdf5_weights)  opts=(-max_len=262144 -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
                         export ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=0
                         seeds=(tests/data/weights data/model5ae.h5 "$realdata/models/brainchop/model11ae.h5") ;;
     fuzz_npy)           opts=(-max_len=4096 -dict=tests/fuzz/dict/npy.dict)
-                        seeds=(tests/data/npy) ;;
+                        seeds=(tests/data/npy tests/bad_inputs/arrays) ;;
     fuzz_volume_header) opts=(-max_len=65536)
-                        seeds=("$realdata/volumes/nibabel/standard.nii.gz" "$realdata/volumes/nibabel/example_nifti2.nii.gz"
+                        seeds=(tests/bad_inputs/volumes "$realdata/volumes/nibabel/standard.nii.gz" "$realdata/volumes/nibabel/example_nifti2.nii.gz"
                                "$realdata/volumes/nibabel/functional.nii" "$realdata/volumes/pynrrd"
                                "$realdata/volumes/itk_examples/BrainProtonDensity3Slices.mha") ;;
     *) echo "unknown target $t" >&2; exit 2 ;;
