@@ -11,6 +11,7 @@
 
 #include "command.hpp"
 #include "core/error.hpp"
+#include "interrupt.hpp"
 
 namespace voxconv::app {
 
@@ -48,6 +49,7 @@ void setup_logging(const GlobalFlags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  install_interrupt_cleanup();  // first: every thread started later inherits the signal mask
   CLI::App app{"voxconv: run Keras Conv3D layers on 3D volumes"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("voxconv ") + VOXCONV_VERSION);

@@ -4,7 +4,8 @@
 set -euo pipefail
 packages=(cmake ninja-build g++ pkg-config
           libcli11-dev nlohmann-json3-dev libhdf5-dev libinsighttoolkit5-dev libspdlog-dev
-          libgtest-dev libgmock-dev zlib1g-dev libzip-dev)
+          libgtest-dev libgmock-dev zlib1g-dev libzip-dev
+          clang libclang-rt-14-dev)  # clang + libFuzzer for tests/fuzz (GCC builds voxconv)
 # Tests: the check that Keras' load_weights can read what `voxconv init` writes uses h5py.
 packages+=(python3 python3-h5py python3-numpy)
 missing=()

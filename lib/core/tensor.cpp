@@ -1,38 +1,29 @@
 #include "core/tensor.hpp"
 
-#include <unistd.h>
-
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/sizes.hpp"
 
 namespace voxconv {
 
 int64_t max_tensor_elements() {
-  const long pages = sysconf(_SC_PHYS_PAGES);
-  const long page_size = sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || page_size <= 0) return int64_t{1} << 34;  // unknown: 64 GiB of floats
-  const double bytes = static_cast<double>(pages) * static_cast<double>(page_size);
-  return static_cast<int64_t>(bytes / sizeof(float));
+  return static_cast<int64_t>(std::min<uint64_t>(available_memory_bytes() / sizeof(float),
+                                                 static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
 }
 
 int64_t checked_element_count(const Dims& dims, const std::string& what) {
-  const int64_t limit = max_tensor_elements();
-  int64_t count = 1;
-  for (int64_t d : dims) {
+  for (int64_t d : dims)
     if (d < 0) throw Error(ErrorKind::shape, what + ": negative dimension in shape " + dims_to_string(dims));
-    if (d != 0 && count > std::numeric_limits<int64_t>::max() / d)
-      throw Error(ErrorKind::resource, what + ": shape " + dims_to_string(dims) + " overflows 64-bit element count");
-    count *= d;
-  }
-  if (count > limit)
-    throw Error(ErrorKind::resource, what + ": shape " + dims_to_string(dims) + " needs " +
-                                         std::to_string(count / (int64_t{1} << 28)) +
-                                         " GiB as float32, more than this machine's memory");
-  return count;
+  const std::optional<int64_t> count = checked_product(dims);
+  if (!count || !checked_mul(*count, sizeof(float)))
+    throw Error(ErrorKind::resource, what + ": shape " + dims_to_string(dims) + " overflows 64-bit sizes");
+  check_memory(static_cast<uint64_t>(*count) * sizeof(float), what, "shape " + dims_to_string(dims) + " as float32");
+  return *count;
 }
 
 Tensor::Tensor(Dims dims) : dims_(std::move(dims)) {

@@ -36,12 +36,12 @@ class Tensor {
 // "(2, 16, 16, 16, 1)" as Python prints a shape.
 std::string dims_to_string(const Dims& dims);
 
-// Product of dims with overflow and sanity checks (each dim >= 0, total <= max_elements);
-// `what` names the thing in the error message.
+// Product of dims with overflow and sanity checks (each dim >= 0, the float32 array fits
+// in the memory available, see core/sizes.hpp); `what` names the thing in the error message.
+// Readers call it with the file's name before they allocate what its header asks for.
 int64_t checked_element_count(const Dims& dims, const std::string& what);
 
-// Largest number of float elements voxconv agrees to allocate in one tensor:
-// physical memory / sizeof(float), so absurd headers fail before allocation.
+// Largest number of float elements that fit in the memory available now.
 int64_t max_tensor_elements();
 
 // out.dims[i] = in.dims[perm[i]] (numpy.transpose semantics).

@@ -82,7 +82,7 @@ GridShift conv_grid_shift(const Conv3dParams& p, const ConvPlan& plan) {
 double conv_flops(const Conv3dParams& p, int64_t batch, const std::array<int64_t, 3>& out) {
   return 2.0 * static_cast<double>(batch) * static_cast<double>(out[0]) * static_cast<double>(out[1]) *
          static_cast<double>(out[2]) * static_cast<double>(p.oc) * static_cast<double>(p.ic / p.groups) *
-         static_cast<double>(p.kernel[0] * p.kernel[1] * p.kernel[2]);
+         static_cast<double>(p.kernel[0]) * static_cast<double>(p.kernel[1]) * static_cast<double>(p.kernel[2]);
 }
 
 std::pair<int64_t, int64_t> input_planes_for(const Conv3dParams& p, const ConvPlan& plan, int64_t full_depth,

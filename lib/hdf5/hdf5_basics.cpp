@@ -1,6 +1,7 @@
 #include "hdf5/hdf5_basics.hpp"
 
 #include <array>
+#include <cstring>
 #include <utility>
 
 namespace voxconv::hdf5 {
@@ -39,16 +40,41 @@ std::string take_error() {
   return message;
 }
 
-bool has_signature(std::ifstream& in, uint64_t size) {
+namespace {
+
+// The superblock signature, searched where the format allows it: offset 0, 512, 1024,
+// 2048, ... `read8(offset, out)` reads 8 bytes or returns false.
+template <typename Read8>
+bool signature_found(Read8 read8, uint64_t size) {
   static const std::array<char, 8> signature = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
   for (uint64_t offset = 0; offset + signature.size() <= size; offset = offset == 0 ? 512 : offset * 2) {
     std::array<char, 8> bytes{};
-    in.clear();
-    in.seekg(static_cast<std::streamoff>(offset));
-    if (!in.read(bytes.data(), bytes.size())) return false;
+    if (!read8(offset, bytes.data())) return false;
     if (bytes == signature) return true;
   }
   return false;
+}
+
+}  // namespace
+
+bool has_signature(std::ifstream& in, uint64_t size) {
+  return signature_found(
+      [&in](uint64_t offset, char* out) {
+        in.clear();
+        in.seekg(static_cast<std::streamoff>(offset));
+        return static_cast<bool>(in.read(out, 8));
+      },
+      size);
+}
+
+bool has_signature(const char* bytes, uint64_t size) {
+  return signature_found(
+      [bytes, size](uint64_t offset, char* out) {
+        if (offset + 8 > size) return false;
+        std::memcpy(out, bytes + offset, 8);
+        return true;
+      },
+      size);
 }
 
 }  // namespace voxconv::hdf5

@@ -44,5 +44,7 @@ std::string take_error();
 // True when the HDF5 superblock signature sits where the format allows it: offset 0, 512,
 // 1024, 2048, ... (a user block shifts it). `size` is the file's size.
 bool has_signature(std::ifstream& in, uint64_t size);
+// The same for a file held in memory.
+bool has_signature(const char* bytes, uint64_t size);
 
 }  // namespace voxconv::hdf5

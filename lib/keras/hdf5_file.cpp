@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/error.hpp"
+#include "core/sizes.hpp"
 
 namespace voxconv::keras::hdf5 {
 
@@ -34,6 +35,22 @@ std::vector<std::string> split_path(const std::string& path) {
     start = slash + 1;
   }
   return parts;
+}
+
+[[noreturn]] void fail_not_hdf5(const std::string& path, const char* head, size_t head_size) {
+  if (head_size >= 4 && std::memcmp(head, "PK\x03\x04", 4) == 0)
+    fail_plain(path, "not an HDF5 file (a zip archive; a .keras file keeps its weights in model.weights.h5)");
+  fail_plain(path, "not an HDF5 file");
+}
+
+// Opens read-only with `fapl`; a failure quotes HDF5's innermost message.
+Handle open_read_only(const std::string& path, hid_t fapl) {
+  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl), H5Fclose);
+  if (!file.valid()) {
+    const std::string detail = ::voxconv::hdf5::take_error();
+    fail_plain(path, "cannot open as HDF5 (truncated or corrupt file?)" + (detail.empty() ? "" : ": " + detail));
+  }
+  return file;
 }
 
 uint16_t swap_bytes(uint16_t v) { return static_cast<uint16_t>((v >> 8) | (v << 8)); }
@@ -71,6 +88,10 @@ Half half_layout(hid_t type) {
   if (spos == 15 && epos == 7 && esize == 8 && mpos == 0 && msize == 7 && bias == 127) return Half::bfloat16;
   return Half::other;
 }
+
+// deflate cannot shrink data more than about 1032:1; with shuffle and the other
+// filters h5py offers a little more. A dataset stored smaller than this is not all there.
+constexpr uint64_t kMaxCompressionRatio = 2048;
 
 const char* non_finite_name(float v) {
   if (std::isnan(v)) return "NaN";
@@ -111,48 +132,26 @@ File File::open(const std::string& path) {
   if (!in) fail_plain(path, std::string("cannot read: ") + std::strerror(errno));
   std::array<char, 4> head{};
   const bool has_head = static_cast<bool>(in.read(head.data(), head.size()));
-  if (!::voxconv::hdf5::has_signature(in, size)) {
-    if (has_head && std::memcmp(head.data(), "PK\x03\x04", 4) == 0)
-      fail_plain(path, "not an HDF5 file (a zip archive; a .keras file keeps its weights in model.weights.h5)");
-    fail_plain(path, "not an HDF5 file");
-  }
+  if (!::voxconv::hdf5::has_signature(in, size)) fail_not_hdf5(path, head.data(), has_head ? head.size() : 0);
   in.close();
 
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   if (!fapl.valid()) fail_plain(path, "cannot create an HDF5 file-access property list");
   // Reading only: locking may fail on file systems without it (NFS); ignore that there.
   H5Pset_file_locking(fapl.get(), true, true);
-  Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
-  if (!file.valid()) {
-    const std::string detail = ::voxconv::hdf5::take_error();
-    fail_plain(path, "cannot open as HDF5 (truncated or corrupt file?)" + (detail.empty() ? "" : ": " + detail));
-  }
-  return File(path, std::move(file));
+  return File(path, open_read_only(path, fapl.get()));
 }
 
-File File::open_image(const std::string& display_path, const std::vector<char>& bytes) {
+File File::open_image(const std::string& name, const void* data, size_t size) {
   ::voxconv::hdf5::silence_errors();
-  static const std::array<char, 8> signature = {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n'};
-  bool signed_image = false;
-  for (size_t offset = 0; offset + signature.size() <= bytes.size(); offset = offset == 0 ? 512 : offset * 2)
-    if (std::memcmp(bytes.data() + offset, signature.data(), signature.size()) == 0) {
-      signed_image = true;
-      break;
-    }
-  if (!signed_image) fail_plain(display_path, "not an HDF5 file");
-
+  const auto* bytes = static_cast<const char*>(data);
+  if (size == 0 || !::voxconv::hdf5::has_signature(bytes, size)) fail_not_hdf5(name, bytes, size);
   Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-  if (!fapl.valid()) fail_plain(display_path, "cannot create an HDF5 file-access property list");
-  // The core driver reads the image HDF5 copies here; nothing touches the disk.
-  if (H5Pset_fapl_core(fapl.get(), 1 << 20, false) < 0 ||
-      H5Pset_file_image(fapl.get(), const_cast<char*>(bytes.data()), bytes.size()) < 0)
-    fail_plain(display_path, "cannot set up an in-memory HDF5 file: " + ::voxconv::hdf5::take_error());
-  Handle file(H5Fopen(display_path.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose);
-  if (!file.valid()) {
-    const std::string detail = ::voxconv::hdf5::take_error();
-    fail_plain(display_path, "cannot open as HDF5 (truncated or corrupt file?)" + (detail.empty() ? "" : ": " + detail));
-  }
-  return File(display_path, std::move(file));
+  // The core driver with a file image and no backing store: HDF5 reads the copy it keeps.
+  if (!fapl.valid() || H5Pset_fapl_core(fapl.get(), size_t{1} << 16, false) < 0 ||
+      H5Pset_file_image(fapl.get(), const_cast<void*>(data), size) < 0)
+    fail_plain(name, "cannot set up an in-memory HDF5 file");
+  return File(name, open_read_only(name, fapl.get()));
 }
 
 void File::fail(const std::string& what) const {
@@ -403,18 +402,37 @@ Tensor File::read_float_tensor(const std::string& dataset_path) const {
   if (external < 0) fail("cannot read the storage properties of " + dataset_path);
   if (external > 0) fail(dataset_path + " keeps its data in external files: refused");
 
-  int64_t count = 0;
-  try {
-    count = checked_element_count(shape.dims, path_ + ": " + dataset_path);
-  } catch (const Error& e) {  // absurd shapes in a weights file are a weights error
-    throw Error(ErrorKind::weights, e.what());
-  }
-  const auto n = static_cast<size_t>(count);
-
   Handle type(H5Dget_type(dataset.get()), H5Tclose);
   if (!type.valid()) fail("cannot read the type of " + dataset_path);
   const H5T_class_t type_class = H5Tget_class(type.get());
   const size_t size = H5Tget_size(type.get());
+
+  // The shape is only a header: before allocating for it, check that the file stores that
+  // much data (compressed data at most kMaxCompressionRatio times smaller) and that the
+  // float32 array and the read buffer fit in memory.
+  const std::string what = path_ + ": " + dataset_path;
+  const std::optional<int64_t> count_or = checked_product(shape.dims);
+  const std::optional<int64_t> nominal = count_or ? checked_mul(*count_or, static_cast<int64_t>(size)) : std::nullopt;
+  if (!nominal) fail_plain(path_, dataset_path + " has shape " + dims_to_string(shape.dims) + ": overflows 64-bit sizes");
+  const int64_t count = *count_or;
+  if (count > 0) {
+    const auto stored = static_cast<uint64_t>(H5Dget_storage_size(dataset.get()));
+    const int filters = H5Pget_nfilters(dcpl.get());
+    const auto needed = static_cast<uint64_t>(*nominal);
+    const uint64_t least = filters > 0 ? needed / kMaxCompressionRatio : needed;
+    if (stored < least)
+      fail_plain(path_, dataset_path + " has shape " + dims_to_string(shape.dims) + " of " + shape.dtype + " (" +
+                            human_bytes(needed) + ") but the file stores " + human_bytes(stored) +
+                            " for it (truncated or corrupt)");
+  }
+  try {
+    checked_element_count(shape.dims, what);
+    check_memory(static_cast<uint64_t>(count) * (sizeof(float) + size), what,
+                 "shape " + dims_to_string(shape.dims) + " of " + shape.dtype + ", converted to float32");
+  } catch (const Error& e) {  // absurd shapes in a weights file are a weights error
+    throw Error(ErrorKind::weights, e.what());
+  }
+  const auto n = static_cast<size_t>(count);
   const std::string refused = dataset_path + " has type " + shape.dtype + ": weights must be float16, float32 or float64";
 
   const bool opaque_bfloat16 = type_class == H5T_OPAQUE && shape.dtype == "bfloat16";

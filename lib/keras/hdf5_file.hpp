@@ -39,9 +39,10 @@ class File {
   // 1024, ...) before opening it read-only; errors say "<path>: no such file",
   // "<path>: not an HDF5 file", or quote HDF5 for truncated/corrupt files.
   static File open(const std::string& path);
-  // Opens an HDF5 file held in memory (e.g. model.weights.h5 inside a .keras zip),
-  // read-only, through HDF5's core driver; `display_path` names it in messages.
-  static File open_image(const std::string& display_path, const std::vector<char>& bytes);
+  // The same checks and reader for a file held in memory (HDF5's core driver with a file
+  // image; nothing touches the disk). `name` stands for the file in messages. The bytes
+  // are copied, so `data` may go away after the call.
+  static File open_image(const std::string& name, const void* data, size_t size);
 
   const std::string& path() const noexcept { return path_; }
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/sizes.hpp"
 #include "keras/keras1_config.hpp"
 #include "keras/keras_settings.hpp"
 
@@ -201,7 +202,8 @@ std::string parse_dtype(const std::string& source, const json& v, LayerConfig& c
   } else if (v.is_object()) {
     // Keras 3.4+: {"module": "keras", "class_name": "DTypePolicy", "config": {"name": ...}}
     // Keras 2.x mixed precision: {"class_name": "Policy", "config": {"name": ...}}
-    const std::string cls = v.value("class_name", std::string());
+    const auto cls_it = v.find("class_name");
+    const std::string cls = cls_it != v.end() && cls_it->is_string() ? cls_it->get<std::string>() : std::string();
     const auto c = v.find("config");
     if (c == v.end() || !c->is_object() || !c->contains("name") || !(*c)["name"].is_string())
       bad_key(source, "dtype", v, "a dtype policy needs config.name");
@@ -442,16 +444,64 @@ void collect_conv3d_layers(const json& node, std::vector<const json*>& out) {
 
 }  // namespace
 
+namespace {
+
+// nlohmann's message without its "[json.exception.parse_error.101] " tag.
+std::string json_message(const json::exception& e) {
+  std::string what = e.what();
+  const auto bracket = what.find("] ");
+  if (bracket != std::string::npos) what = what.substr(bracket + 2);
+  return what;
+}
+
+LayerConfig parse_root(json root, const std::string& source, const ParseOptions& options);
+
+// Keras configs nest a few dozen levels; parsing, walking and freeing a JSON tree recurse
+// once per level, so a hostile file of 100000 '[' would overflow the stack.
+constexpr int kMaxJsonDepth = 512;
+
+// Deepest nesting of arrays and objects, strings skipped (malformed text is left to the parser).
+int json_depth(const std::string& text) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+}  // namespace
+
 LayerConfig parse_layer_config(const std::string& text, const std::string& source, const ParseOptions& options) {
+  if (json_depth(text) > kMaxJsonDepth)
+    throw Error(ErrorKind::config, source + ": JSON nested more than " + std::to_string(kMaxJsonDepth) +
+                                       " levels deep: not a layer config");
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    const auto bracket = what.find("] ");
-    if (bracket != std::string::npos) what = what.substr(bracket + 2);
-    throw Error(ErrorKind::config, source + ": malformed JSON: " + what);
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number such as 1e400
+    throw Error(ErrorKind::config, source + ": malformed JSON: " + json_message(e));
   }
+  try {
+    return parse_root(std::move(root), source, options);
+  } catch (const json::exception& e) {  // a backstop: every access above is type-checked first
+    throw Error(ErrorKind::config, source + ": unexpected JSON structure: " + json_message(e));
+  }
+}
+
+namespace {
+
+LayerConfig parse_root(json root, const std::string& source, const ParseOptions& options) {
   if (!root.is_object()) throw Error(ErrorKind::config, source + ": the layer config must be a JSON object");
   // Keras 1 configs are read in their Keras 2 form (keras/keras1_config.hpp).
   if (root.contains("class_name")) translate_keras1_layer(root, source);
@@ -489,7 +539,8 @@ LayerConfig parse_layer_config(const std::string& text, const std::string& sourc
   std::vector<std::string> names;
   for (const json* layer : layers) {
     const json& c = (*layer)["config"];
-    names.push_back(c.is_object() ? c.value("name", std::string()) : std::string());
+    const auto name = c.find("name");  // end() when c is not an object
+    names.push_back(name != c.end() && name->is_string() ? name->get<std::string>() : std::string());
   }
   const json* chosen = nullptr;
   if (!options.layer.empty()) {
@@ -512,6 +563,8 @@ LayerConfig parse_layer_config(const std::string& text, const std::string& sourc
   translate_keras1_layer(layer, source);
   return parse_conv3d_dict(layer["config"], source);
 }
+
+}  // namespace
 
 LayerConfig load_layer_config(const std::string& path, const ParseOptions& options) {
   std::ifstream in(path, std::ios::binary);
@@ -593,8 +646,18 @@ engine::Conv3dParams to_conv_params(const LayerConfig& config, int64_t input_cha
 }
 
 int64_t count_params(const LayerConfig& config, int64_t input_channels) {
-  const int64_t k = config.kernel_size[0] * config.kernel_size[1] * config.kernel_size[2];
-  return k * (input_channels / config.groups) * config.filters + (config.use_bias ? config.filters : 0);
+  // Each factor is at most 2^31 (positive_int), their product need not fit 64 bits.
+  const std::optional<int64_t> weights =
+      checked_product({config.kernel_size[0], config.kernel_size[1], config.kernel_size[2],
+                       input_channels / config.groups, config.filters});
+  const std::optional<int64_t> total =
+      weights ? checked_add(*weights, config.use_bias ? config.filters : 0) : std::nullopt;
+  if (!total)
+    throw Error(ErrorKind::config, config.source + ": \"kernel_size\" = [" + std::to_string(config.kernel_size[0]) +
+                                       ", " + std::to_string(config.kernel_size[1]) + ", " +
+                                       std::to_string(config.kernel_size[2]) + "] with \"filters\" = " +
+                                       std::to_string(config.filters) + ": the parameter count overflows 64 bits");
+  return *total;
 }
 
 std::vector<std::string> keras_weight_names(const LayerConfig& config, KerasVersion version) {

@@ -130,7 +130,7 @@ ModelFile ModelFile::open(const std::string& path) {
     }
     const uint64_t max_weights = static_cast<uint64_t>(max_tensor_elements()) * sizeof(float);
     const std::vector<char> image = zip.read("model.weights.h5", max_weights);
-    impl = std::make_unique<Impl>(path, true, hdf5::File::open_image(path + " (model.weights.h5)", image));
+    impl = std::make_unique<Impl>(path, true, hdf5::File::open_image(path + " (model.weights.h5)", image.data(), image.size()));
     impl->keras_version = keras_version;
   } else {
     hdf5::File file = hdf5::File::open(path);

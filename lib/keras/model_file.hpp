@@ -51,4 +51,11 @@ class ModelFile {
   std::unique_ptr<Impl> impl_;
 };
 
+// ModelFile::open after a rehearsal in a child process that opens the file and reads every
+// layer's weights: libhdf5 can crash or hang on a corrupt file (see weights_hdf5.hpp), and
+// in the child that is one ErrorKind::weights error naming the file. Errors the rehearsal
+// meets are those open() throws here; a layer whose weights cannot be read is left for
+// the caller to meet (or not, when it is off the path).
+ModelFile open_model_file_isolated(const std::string& path);
+
 }  // namespace voxconv::keras

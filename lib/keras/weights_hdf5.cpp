@@ -272,8 +272,9 @@ WeightsFileInfo inspect_weights(const std::string& path) {
   return inspect_weights(f);
 }
 
-LayerWeights load_conv3d_weights(const std::string& path, const std::string& layer, const std::string& name_hint) {
-  const hdf5::File f = hdf5::File::open(path);
+namespace {
+
+LayerWeights load_from(const hdf5::File& f, const std::string& layer, const std::string& name_hint) {
   LayerWeights out;
   out.file = inspect_weights(f);
   if (out.file.keras_version.rfind("1.", 0) == 0)
@@ -310,6 +311,21 @@ LayerWeights load_conv3d_weights(const std::string& path, const std::string& lay
   out.kernel = f.read_float_tensor(kernel.path);
   if (!out.bias_info.path.empty()) out.bias = f.read_float_tensor(out.bias_info.path);
   return out;
+}
+
+}  // namespace
+
+LayerWeights load_conv3d_weights(const std::string& path, const std::string& layer, const std::string& name_hint) {
+  return load_from(hdf5::File::open(path), layer, name_hint);
+}
+
+WeightsFileInfo inspect_weights_from_memory(const std::string& name, const void* data, size_t size) {
+  return inspect_weights(hdf5::File::open_image(name, data, size));
+}
+
+LayerWeights load_conv3d_weights_from_memory(const std::string& name, const void* data, size_t size,
+                                             const std::string& layer, const std::string& name_hint) {
+  return load_from(hdf5::File::open_image(name, data, size), layer, name_hint);
 }
 
 }  // namespace voxconv::keras

@@ -1,6 +1,7 @@
 #pragma once
 // Conv3D kernel and bias from the HDF5 files Keras writes. HDF5 types stay inside the
 // adapter; what comes out is plain Tensors.
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -67,5 +68,20 @@ struct LayerWeights {
 // and non-float types are refused; so are Keras 1 files (keras_version 1.x: kernels stored
 // (out, in, d, h, w)). Errors are ErrorKind::weights and start with the path.
 LayerWeights load_conv3d_weights(const std::string& path, const std::string& layer, const std::string& name_hint);
+
+// load_conv3d_weights in a child process, with the same result and errors: libhdf5 1.10 can
+// read out of bounds or crash on some corrupt files (see tests/fuzz/README.md); in the
+// child that becomes ErrorKind::weights "<path>: the HDF5 library crashed or hung reading
+// this file (a corrupt HDF5 file?): signal 11 (SIGSEGV)" instead of taking voxconv down. It
+// also loops forever on some corrupt files: the child is killed after 60 s + 1 s per 10 MB
+// of file, or $VOXCONV_HDF5_TIMEOUT seconds.
+LayerWeights load_conv3d_weights_isolated(const std::string& path, const std::string& layer,
+                                          const std::string& name_hint);
+
+// inspect_weights and load_conv3d_weights for a weights file held in memory (HDF5 file image); `name` stands for the
+// file in messages. For callers that already hold the bytes, and for the fuzz target.
+WeightsFileInfo inspect_weights_from_memory(const std::string& name, const void* data, size_t size);
+LayerWeights load_conv3d_weights_from_memory(const std::string& name, const void* data, size_t size,
+                                             const std::string& layer, const std::string& name_hint);
 
 }  // namespace voxconv::keras

@@ -198,21 +198,22 @@ RunResult run_layer(const RunOptions& options) {
   std::vector<std::string> staged;
   for (const auto& d : destinations) staged.push_back(transaction.staging_path(d));
 
-  LayerInput input;
-  std::optional<LayerOutput> output = runner.run_if_over_limit(options.inputs, options.output, staged, &input);
-  const bool written = output.has_value();
-  if (!written) output = runner.compute(std::move(input), options.output);
   RunResult result;
-  result.input_shape = output->input_shape;
-  result.output_shape = output->output_shape;
-  result.compute_seconds = output->seconds;
-  result.gflops = output->gflops;
-  result.engine = runner.engine_name();
-  result.slabs = output->slabs;
-  result.constraints_applied = runner.constraints_applied();
-  result.activity_penalty = output->activity_penalty;
-
-  if (!written) runner.write(options.output, std::move(*output), staged);
+  transaction.write_staged([&] {
+    LayerInput input;
+    std::optional<LayerOutput> output = runner.run_if_over_limit(options.inputs, options.output, staged, &input);
+    const bool written = output.has_value();
+    if (!written) output = runner.compute(std::move(input), options.output);
+    result.input_shape = output->input_shape;
+    result.output_shape = output->output_shape;
+    result.compute_seconds = output->seconds;
+    result.gflops = output->gflops;
+    result.engine = runner.engine_name();
+    result.slabs = output->slabs;
+    result.constraints_applied = runner.constraints_applied();
+    result.activity_penalty = output->activity_penalty;
+    if (!written) runner.write(options.output, std::move(*output), staged);
+  });
   transaction.commit();
   // "out.h5:/features" names the dataset, not just the file.
   for (const auto& d : destinations) result.outputs.push_back(volume::with_volume_file(options.output, d));

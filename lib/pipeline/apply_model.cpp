@@ -57,7 +57,7 @@ ModelRunResult run_model(const ModelRunOptions& options) {
   if (options.argmax && options.split_channels)
     throw Error(ErrorKind::usage, "--argmax writes one label volume; it cannot be combined with --split-channels");
 
-  const keras::ModelFile model = keras::ModelFile::open(options.model_path);
+  const keras::ModelFile model = keras::open_model_file_isolated(options.model_path);
   keras::NetworkOptions network_options;
   network_options.forced_version = options.keras_version;
   network_options.reference_engine = options.reference_engine;
@@ -126,23 +126,25 @@ ModelRunResult run_model(const ModelRunOptions& options) {
 
   std::vector<std::string> staged;
   for (const auto& d : destinations) staged.push_back(transaction.staging_path(d));
-  if (options.argmax) {
-    const int64_t classes = scores.dim(4);
-    const Dims ndhw{scores.dim(0), scores.dim(1), scores.dim(2), scores.dim(3)};
-    std::vector<uint16_t> labels = network::argmax_channels(scores, pool);
-    scores = Tensor();
-    if (volume::format_of(options.output) == volume::FileFormat::npy) {
-      volume::write_npy_labels(staged.at(0), {ndhw, std::move(labels), classes <= 256});
+  transaction.write_staged([&] {
+    if (options.argmax) {
+      const int64_t classes = scores.dim(4);
+      const Dims ndhw{scores.dim(0), scores.dim(1), scores.dim(2), scores.dim(3)};
+      std::vector<uint16_t> labels = network::argmax_channels(scores, pool);
+      scores = Tensor();
+      if (volume::format_of(options.output) == volume::FileFormat::npy) {
+        volume::write_npy_labels(staged.at(0), {ndhw, std::move(labels), classes <= 256});
+      } else {
+        if (ndhw[0] != 1)
+          throw Error(ErrorKind::usage, options.output + ": a batch of " + std::to_string(ndhw[0]) +
+                                            " samples cannot be one volume; write a .npy output");
+        volume::write_label_volume(staged.at(0), itk_labels(std::move(labels), ndhw, options.axes, classes <= 256),
+                                   geometry, options.compress);
+      }
     } else {
-      if (ndhw[0] != 1)
-        throw Error(ErrorKind::usage, options.output + ": a batch of " + std::to_string(ndhw[0]) +
-                                          " samples cannot be one volume; write a .npy output");
-      volume::write_label_volume(staged.at(0), itk_labels(std::move(labels), ndhw, options.axes, classes <= 256),
-                                 geometry, options.compress);
+      write_layer_output(request, std::move(scores), geometry, staged);
     }
-  } else {
-    write_layer_output(request, std::move(scores), geometry, staged);
-  }
+  });
   transaction.commit();
   result.outputs = destinations;
   return result;

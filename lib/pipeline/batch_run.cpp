@@ -187,7 +187,7 @@ BatchOutcome run_batch(LayerRunner& runner, const BatchPlan& plan, const BatchSe
           const auto t0 = Clock::now();
           std::vector<std::string> staged;
           for (const auto& d : sample.destinations) staged.push_back(work->transaction->staging_path(d));
-          runner.write(sample.output, std::move(*work->output), staged);
+          work->transaction->write_staged([&] { runner.write(sample.output, std::move(*work->output), staged); });
           work->output.reset();
           work->transaction->commit();
           record.write_seconds = since(t0);

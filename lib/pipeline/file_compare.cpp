@@ -208,8 +208,10 @@ CompareResult compare_files(const CompareOptions& options) {
       Tensor diff(actual.data.dims());
       for (int64_t i = 0; i < diff.size(); ++i) diff.data()[i] = actual.data.data()[i] - expected.data.data()[i];
       const std::string staged = volume::with_volume_file(options.diff_path, transaction->staging_path(diff_file));
-      if (expected.volume) volume::write_volume(staged, diff, expected.geometry, false);
-      else volume::write_npy(staged, diff);
+      transaction->write_staged([&] {
+        if (expected.volume) volume::write_volume(staged, diff, expected.geometry, false);
+        else volume::write_npy(staged, diff);
+      });
       transaction->commit();
       result.diff_written = options.diff_path;
       out << "difference (actual - expected) written to " << options.diff_path << "\n";

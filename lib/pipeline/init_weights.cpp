@@ -143,7 +143,8 @@ InitResult init_weights(const InitOptions& options) {
   if (cfg.use_bias) file.bias = draw(cfg.bias_initializer, "bias_initializer", {params.oc}, 1);
   file.provenance = provenance;
 
-  keras::write_conv3d_weights(transaction.staging_path(options.output), file);
+  const std::string staged = transaction.staging_path(options.output);
+  transaction.write_staged([&] { keras::write_conv3d_weights(staged, file); });
   transaction.commit();
   return result;
 }

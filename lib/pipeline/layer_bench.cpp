@@ -45,6 +45,7 @@ BenchResult bench_layer(const BenchOptions& options) {
   checked_element_count(dst_dims, "output of --input-shape");
 
   const auto kd = params.kernel_dims();
+  if (!layer.weights) checked_element_count(Dims(kd.begin(), kd.end()), layer.config.source + ": kernel");
   const Tensor kernel = layer.weights ? layer.weights->kernel : random_uniform_tensor(Dims(kd.begin(), kd.end()), 1);
   const Tensor bias = layer.weights ? layer.weights->bias : (params.use_bias ? random_uniform_tensor({params.oc}, 2) : Tensor());
   const Tensor src = random_uniform_tensor(src_dims, 3);

@@ -25,7 +25,7 @@ keras::WeightsVersionEvidence version_evidence(const keras::WeightsFileInfo& fil
 
 LoadedLayer load_layer(const LayerSource& source) {
   if (!source.model_path.empty()) {
-    const keras::ModelFile model = keras::ModelFile::open(source.model_path);
+    const keras::ModelFile model = keras::open_model_file_isolated(source.model_path);
     return load_model_layer(model, source.layer, source.forced_version);
   }
   LoadedLayer out;
@@ -34,7 +34,8 @@ LoadedLayer load_layer(const LayerSource& source) {
   out.config = keras::load_layer_config(source.config_path, options);
   keras::WeightsVersionEvidence evidence;
   if (!source.weights_path.empty()) {
-    out.weights = keras::load_conv3d_weights(source.weights_path, source.layer, out.config.name);
+    // In a child process: libhdf5 can crash on a corrupt file (see weights_hdf5.hpp).
+    out.weights = keras::load_conv3d_weights_isolated(source.weights_path, source.layer, out.config.name);
     // Keras 1 files are refused by load_conv3d_weights; a Theano-trained kernel is flipped as Keras 2 flips it.
     if (keras::flips_kernels({false, out.weights->file.backend}))
       spdlog::info("{}: written with the Theano backend: kernel flipped along d, h, w, as Keras 2 loads it",

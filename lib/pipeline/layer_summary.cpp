@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -233,7 +234,13 @@ LayerSummaryText summarize_layer(const SummaryOptions& options) {
   t << "  output shape " << shape_text(j["output_shape"]) << "\n";
   if (spatial_known) t << "  padding (before, after) per axis " << padding_split.dump() << "\n";
   t << "  parameters   " << j["count_params"].get<int64_t>() << "\n";
-  if (flops) t << "  FLOPs        " << static_cast<long long>(*flops) << " per sample (2 per multiply-add)\n";
+  if (flops) {
+    // Exact as an integer while a double holds one exactly; beyond 2^53 (absurd layers), as %g.
+    char text[32];
+    if (*flops < 9007199254740992.0) std::snprintf(text, sizeof text, "%.0f", *flops);
+    else std::snprintf(text, sizeof text, "%g", *flops);
+    t << "  FLOPs        " << text << " per sample (2 per multiply-add)\n";
+  }
   t << "  dtype policy " << cfg.dtype << ": computes in " << j["compute_dtype"].get<std::string>() << ", variables "
     << j["variable_dtype"].get<std::string>() << "\n";
   t << "  weights (" << (cfg.trainable ? "trainable" : "non-trainable") << ", in layer.weights order):\n";

@@ -30,7 +30,7 @@ std::string status_text(const keras::LayerReport& r) {
 }  // namespace
 
 LayerSummaryText summarize_model(const std::string& model_path, std::optional<keras::KerasVersion> forced_version) {
-  const keras::ModelFile model = keras::ModelFile::open(model_path);
+  const keras::ModelFile model = keras::open_model_file_isolated(model_path);
   keras::NetworkOptions options;
   options.forced_version = forced_version;
   const keras::ModelReport report = keras::describe_model(model, options);

@@ -6,7 +6,9 @@
 #include <cctype>
 #include <cerrno>
 
+#include <algorithm>
 #include <filesystem>
+#include <mutex>
 #include <system_error>
 
 #include "core/error.hpp"
@@ -39,6 +41,14 @@ std::string host_name() {
 std::string staging_stem(const std::string& host, pid_t pid) {
   return kStagingPrefix + host + "-" + std::to_string(pid) + "-";
 }
+// Every live transaction, for abort_all_output_transactions. The lock also orders a
+// commit against an interrupt: one of them runs to its end before the other starts.
+std::mutex registry_mutex;
+std::vector<OutputTransaction*>& registry() {
+  static std::vector<OutputTransaction*> live;
+  return live;
+}
+bool interrupted = false;  // guarded by registry_mutex
 }  // namespace
 
 std::vector<std::string> remove_stale_staging(const std::string& folder) {
@@ -61,8 +71,20 @@ std::vector<std::string> remove_stale_staging(const std::string& folder) {
   return removed;
 }
 
+void abort_all_output_transactions() noexcept {
+  const std::lock_guard<std::mutex> lock(registry_mutex);
+  interrupted = true;
+  for (OutputTransaction* t : registry()) t->abort_locked();
+}
+
 OutputTransaction::OutputTransaction(std::vector<std::string> destinations, bool force)
     : destinations_(std::move(destinations)), force_(force) {
+  check_destinations();  // before registering: a constructor that throws has no destructor
+  const std::lock_guard<std::mutex> lock(registry_mutex);
+  registry().push_back(this);
+}
+
+void OutputTransaction::check_destinations() const {
   for (const auto& dest : destinations_) {
     if (dest.empty()) throw Error(ErrorKind::usage, "--output is empty");
     const fs::path folder = folder_of(dest);
@@ -77,9 +99,16 @@ OutputTransaction::OutputTransaction(std::vector<std::string> destinations, bool
   }
 }
 
-OutputTransaction::~OutputTransaction() { abort(); }
+OutputTransaction::~OutputTransaction() {
+  const std::lock_guard<std::mutex> lock(registry_mutex);
+  abort_locked();
+  auto& live = registry();
+  live.erase(std::remove(live.begin(), live.end(), this), live.end());
+}
 
 std::string OutputTransaction::staging_dir_for(const std::string& destination) {
+  const std::lock_guard<std::mutex> lock(registry_mutex);
+  if (interrupted) throw Error(ErrorKind::volume_write, destination + ": interrupted before it was written");
   const fs::path folder = folder_of(destination);
   for (const auto& [final_dir, staging] : staging_dirs_)
     if (final_dir == folder.string()) return staging;
@@ -92,10 +121,25 @@ std::string OutputTransaction::staging_dir_for(const std::string& destination) {
 }
 
 std::string OutputTransaction::staging_path(const std::string& destination) {
-  return (fs::path(staging_dir_for(destination)) / fs::path(destination).filename()).string();
+  const std::string staged = (fs::path(staging_dir_for(destination)) / fs::path(destination).filename()).string();
+  staged_.emplace_back(staged, destination);
+  return staged;
+}
+
+std::string OutputTransaction::in_destination_terms(std::string message) const {
+  const auto replace_all = [&message](const std::string& from, const std::string& to) {
+    for (size_t at = message.find(from); at != std::string::npos; at = message.find(from, at + to.size()))
+      message.replace(at, from.size(), to);
+  };
+  for (const auto& [staged, destination] : staged_) replace_all(staged, destination);
+  // Companion files (.raw beside .mhd) and anything else in a staging folder.
+  for (const auto& [final_dir, staging] : staging_dirs_) replace_all(staging, final_dir);
+  return message;
 }
 
 void OutputTransaction::commit() {
+  const std::lock_guard<std::mutex> lock(registry_mutex);
+  if (interrupted) throw Error(ErrorKind::volume_write, destinations_.front() + ": interrupted before it was written");
   std::error_code ec;
   // Check companions too before moving anything, so a conflict moves nothing.
   for (const auto& [final_dir, staging] : staging_dirs_) {
@@ -124,10 +168,15 @@ void OutputTransaction::commit() {
     }
   }
   committed_ = true;
-  abort();  // removes the now-empty staging folders
+  abort_locked();  // removes the now-empty staging folders
 }
 
 void OutputTransaction::abort() noexcept {
+  const std::lock_guard<std::mutex> lock(registry_mutex);
+  abort_locked();
+}
+
+void OutputTransaction::abort_locked() noexcept {
   for (const auto& [final_dir, staging] : staging_dirs_) {
     std::error_code ec;
     fs::remove_all(staging, ec);

@@ -9,6 +9,8 @@
 #include <memory>
 
 #include "core/error.hpp"
+#include "core/sizes.hpp"
+#include "volume/payload_check.hpp"
 #include "volume/raw_convert.hpp"
 
 namespace voxconv::volume::detail {
@@ -30,10 +32,22 @@ GzFile open_gz(const std::string& path) {
   return f;
 }
 
-std::string gz_problem(gzFile_s* f) {
+// zlib's description of the stream's error, or "". zlib starts it with the file name,
+// which the message names already.
+std::string gz_problem(gzFile_s* f, const std::string& path) {
   int code = Z_OK;
   const char* text = gzerror(f, &code);
-  return code != Z_OK && text != nullptr && *text != '\0' ? std::string(" (zlib: ") + text + ")" : std::string();
+  if (code == Z_OK || text == nullptr || *text == '\0') return "";
+  std::string what = text;
+  if (what.compare(0, path.size() + 2, path + ": ") == 0) what.erase(0, path.size() + 2);
+  return " (zlib: " + what + ")";
+}
+
+// True when the gzip/zlib stream is damaged (not merely short).
+bool gz_corrupt(gzFile_s* f) {
+  int code = Z_OK;
+  gzerror(f, &code);
+  return code == Z_DATA_ERROR || code == Z_STREAM_ERROR || code == Z_MEM_ERROR;
 }
 
 // Reads exactly n bytes or throws naming what was being read.
@@ -45,7 +59,7 @@ void read_exact(gzFile_s* f, unsigned char* dst, uint64_t n, const std::string& 
     const int got = gzread(f, dst + done, want);
     if (got <= 0)
       fail(path, std::string("truncated file: ") + what + " ends after " + std::to_string(done) + " of " +
-                     std::to_string(n) + " bytes" + gz_problem(f));
+                     std::to_string(n) + " bytes" + gz_problem(f, path));
     done += static_cast<uint64_t>(got);
   }
 }
@@ -224,7 +238,8 @@ NiftiHeader read_nifti_header(const std::string& path) {
   GzFile f = open_gz(path);
   unsigned char raw[540] = {};
   const int got = gzread(f.get(), raw, sizeof raw);
-  if (got < 4) fail(path, "too short for a NIfTI header" + gz_problem(f.get()));
+  if (gz_corrupt(f.get())) fail(path, "corrupt compressed data" + gz_problem(f.get(), path));
+  if (got < 4) fail(path, "too short for a NIfTI header" + gz_problem(f.get(), path));
 
   NiftiHeader h;
   const auto size_as = [&raw](bool big) { return Fields(raw, big).i32(0); };
@@ -290,16 +305,26 @@ NiftiHeader read_nifti_header(const std::string& path) {
   return h;
 }
 
+NiftiHeader check_nifti_file(const std::string& path) {
+  const NiftiHeader header = read_nifti_header(path);
+  // NIfTI-2 is always read directly: refuse a datatype that reader cannot convert first.
+  if (header.version == 2) (void)scalar_type(header.datatype, header.big_endian, path);
+  const uint64_t payload = nifti_payload_bytes(header, path);
+  checked_element_count(Dims(header.dim.begin() + 1, header.dim.begin() + 1 + header.dim[0]), path);
+  check_payload(path, path, 0, is_gzip_file(path) ? Compression::zlib_or_gzip : Compression::none,
+                static_cast<uint64_t>(header.vox_offset) + payload);
+  return header;
+}
+
 uint64_t nifti_payload_bytes(const NiftiHeader& h, const std::string& path) {
   const int64_t per_value = nifti_bytes_per_value(h.datatype);
   if (per_value == 0) fail(path, "unknown NIfTI datatype " + std::to_string(h.datatype));
-  uint64_t bytes = static_cast<uint64_t>(per_value);
-  for (int64_t i = 1; i <= h.dim[0]; ++i) {
-    const auto d = static_cast<uint64_t>(h.dim[static_cast<size_t>(i)]);
-    if (bytes > std::numeric_limits<uint64_t>::max() / 2 / d) fail(path, "NIfTI dimensions overflow the byte count");
-    bytes *= d;
-  }
-  return bytes;
+  Dims sizes(h.dim.begin() + 1, h.dim.begin() + 1 + h.dim[0]);
+  sizes.push_back(per_value);
+  const std::optional<int64_t> bytes = checked_product(sizes);
+  // vox_offset is added to it: keep headroom so that sum cannot overflow either.
+  if (!bytes || !checked_add(*bytes, h.vox_offset)) fail(path, "NIfTI dimensions overflow the byte count");
+  return static_cast<uint64_t>(*bytes);
 }
 
 Geometry nifti_geometry(const NiftiHeader& h, const std::string& path, std::vector<std::string>& warnings) {
@@ -379,7 +404,7 @@ class NiftiPlaneReader final : public SlabReader {
     for (int64_t c = 0; c < channels; ++c) {
       const auto at = static_cast<z_off_t>(h_.vox_offset + (c * voxels + z0 * plane) * static_cast<int64_t>(type_.size));
       if (gzseek(file_.get(), at, SEEK_SET) != at)
-        fail(path_, "truncated file: no voxel data at byte " + std::to_string(at) + gz_problem(file_.get()));
+        fail(path_, "truncated file: no voxel data at byte " + std::to_string(at) + gz_problem(file_.get(), path_));
       read_exact(file_.get(), raw_.data(), raw_.size(), path_, "voxel data");
       convert_to_float(type_, raw_.data(), values_.data(), values_.size());
       float* dst = out.data() + c;
@@ -426,7 +451,7 @@ Volume read_nifti_direct(const std::string& path, const NiftiHeader& h) {
 
   GzFile f = open_gz(path);
   if (gzseek(f.get(), static_cast<z_off_t>(h.vox_offset), SEEK_SET) != static_cast<z_off_t>(h.vox_offset))
-    fail(path, "truncated file: no voxel data at vox_offset " + std::to_string(h.vox_offset) + gz_problem(f.get()));
+    fail(path, "truncated file: no voxel data at vox_offset " + std::to_string(h.vox_offset) + gz_problem(f.get(), path));
 
   // NIfTI stores channel after channel (x fastest, the 4th/5th dimension slowest);
   // the tensor wants them interleaved.

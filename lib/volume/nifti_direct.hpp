@@ -36,6 +36,12 @@ struct NiftiHeader {
 // ErrorKind::volume_read for anything that is not a single-file NIfTI-1/2 header.
 NiftiHeader read_nifti_header(const std::string& path);
 
+// Everything to check before a NIfTI file's voxels are read, by ITK or directly: the
+// header, the byte count its dimensions imply (no overflow), memory for the whole volume
+// as float32, and that the file holds those bytes (a .nii.gz is decompressed to its end,
+// checksum included). Throws ErrorKind::volume_read or resource naming `path`.
+NiftiHeader check_nifti_file(const std::string& path);
+
 // Bytes per voxel component of a NIfTI datatype code, or 0 when unknown.
 int64_t nifti_bytes_per_value(int datatype);
 

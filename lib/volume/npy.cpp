@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/sizes.hpp"
 #include "volume/npy_header.hpp"
 #include "volume/raw_convert.hpp"
 #include "volume/volume_io.hpp"
@@ -310,16 +311,12 @@ Tensor read_npy(const std::string& path) {
 
   // Element and byte counts with overflow checks, then against what the file holds,
   // all before allocating.
-  uint64_t count = 1;
-  for (int64_t d : header.shape) {
-    const auto ud = static_cast<uint64_t>(d);
-    if (ud != 0 && count > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) / ud)
-      fail_read(path, "shape " + dims_to_string(header.shape) + " overflows the element count");
-    count *= ud;
-  }
-  if (count > std::numeric_limits<uint64_t>::max() / dtype.size)
-    fail_read(path, "shape " + dims_to_string(header.shape) + " overflows the byte count");
-  const uint64_t data_bytes = count * dtype.size;
+  const std::optional<int64_t> elements = checked_product(header.shape);
+  if (!elements) fail_read(path, "shape " + dims_to_string(header.shape) + " overflows the element count");
+  const std::optional<int64_t> bytes = checked_mul(*elements, static_cast<int64_t>(dtype.size));
+  if (!bytes) fail_read(path, "shape " + dims_to_string(header.shape) + " overflows the byte count");
+  const auto count = static_cast<uint64_t>(*elements);
+  const auto data_bytes = static_cast<uint64_t>(*bytes);
   if (file_size - data_offset < data_bytes)
     fail_read(path, "truncated: shape " + dims_to_string(header.shape) + " of '" + header.descr + "' needs " +
                         std::to_string(data_bytes) + " data bytes, the file holds " +

@@ -13,12 +13,16 @@
 #include <itkTIFFImageIO.h>
 #include <itkVectorImage.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -26,7 +30,9 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/sizes.hpp"
 #include "volume/hdf5_volume.hpp"
+#include "volume/header_check.hpp"
 #include "volume/nifti_direct.hpp"
 #include "volume/nifti_stream_writer.hpp"
 #include "volume/payload_check.hpp"
@@ -245,9 +251,12 @@ Volume read_volume(const std::string& path) {
                                    : std::string("unsupported extension (supported: ") + supported_extensions() + ")");
   std::optional<detail::NiftiHeader> nifti;
   if (format == FileFormat::nifti) {
-    nifti = detail::read_nifti_header(path);  // our own parse: ITK's errors say little
+    // Our own parse and checks first: ITK's errors say little, and ITK trusts the header.
+    nifti = detail::check_nifti_file(path);
     if (read_nifti_without_itk(*nifti)) return detail::read_nifti_direct(path, *nifti);
   }
+  if (format == FileFormat::nrrd) detail::check_nrrd_header(path);  // ITK trusts the header's sizes
+  if (format == FileFormat::metaimage) detail::check_metaimage_header(path);
   if (!io->CanReadFile(path.c_str()))
     fail(ErrorKind::volume_read, path, std::string("not a readable ") + format_name(format) + " file");
 
@@ -263,16 +272,13 @@ Volume read_volume(const std::string& path) {
       throw;
     }
     l = layout_of(*io, path);
-    // Guard before anything is allocated (throws ErrorKind::resource).
-    checked_element_count({1, l.z, l.y, l.x, l.channels()}, path);
-    // ITK 5.2 returns garbage, without an error, for short NIfTI and MetaImage data.
-    if (nifti) {
-      detail::check_payload(path, path, 0,
-                            detail::is_gzip_file(path) ? detail::Compression::zlib_or_gzip : detail::Compression::none,
-                            static_cast<uint64_t>(nifti->vox_offset) + detail::nifti_payload_bytes(*nifti, path));
-    } else if (auto* meta_io = dynamic_cast<itk::MetaImageIO*>(io.GetPointer())) {
-      check_metaimage_payload(path, *meta_io);
-    }
+    // Guard before anything is allocated (throws ErrorKind::resource): ITK's buffer, the
+    // file's own values while ITK converts them, and voxconv's tensor.
+    const int64_t values = checked_element_count({1, l.z, l.y, l.x, l.channels()}, path);
+    check_memory(static_cast<uint64_t>(values) * 2 * sizeof(float) + static_cast<uint64_t>(io->GetImageSizeInBytes()),
+                 path, "the volume read by ITK and copied as float32");
+    // ITK 5.2 returns garbage, without an error, for short MetaImage data (NIfTI: checked above).
+    if (auto* meta_io = dynamic_cast<itk::MetaImageIO*>(io.GetPointer())) check_metaimage_payload(path, *meta_io);
     volume.geometry = geometry_of(*io);
 
     auto reader = itk::ImageFileReader<ReadImage>::New();
@@ -337,6 +343,49 @@ FileFormat check_write_request(const std::string& path, const Dims& dims, int64_
       fail(ErrorKind::volume_write, path, "spacing must be positive and finite");
   return format;
 }
+
+// What ITK and the C libraries under it (nifti1_io, MetaIO, NrrdIO) print to stderr while
+// writing, held back so that voxconv's error stays one line; a failed write quotes it.
+class StderrCapture {
+ public:
+  StderrCapture() {
+    std::fflush(stderr);
+    std::cerr.flush();
+    file_ = std::tmpfile();
+    saved_ = file_ != nullptr ? ::dup(STDERR_FILENO) : -1;
+    if (saved_ >= 0 && ::dup2(::fileno(file_), STDERR_FILENO) < 0) restore();
+  }
+  ~StderrCapture() {
+    restore();
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  StderrCapture(const StderrCapture&) = delete;
+  StderrCapture& operator=(const StderrCapture&) = delete;
+
+  // The first line printed, or "".
+  std::string first_line() {
+    restore();
+    if (file_ == nullptr) return "";
+    std::rewind(file_);
+    char line[512] = {};
+    if (std::fgets(line, sizeof line, file_) == nullptr) return "";
+    std::string text = line;
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    return text;
+  }
+
+ private:
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    std::cerr.flush();
+    ::dup2(saved_, STDERR_FILENO);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  std::FILE* file_ = nullptr;
+  int saved_ = -1;
+};
 
 FileFormat check_write_request(const std::string& path, const Tensor& zyxc, const Geometry& geometry) {
   return check_write_request(path, zyxc.dims(), zyxc.size(), geometry);
@@ -406,19 +455,48 @@ void write_through_itk(const std::string& path, FileFormat format, const Tensor&
     write_itk_image<MultiImage>(path, format, buffer, x, y, z, c, geometry, options);
 }
 
-// ITK 5.2's NIfTI writer only prints to stderr when it cannot write (or writes short);
-// read the result back to be sure it is complete.
-void check_nifti_complete(const std::string& path) {
+// ITK 5.2's NIfTI and MetaImage writers only print to stderr when they cannot write (or
+// write short), and report success: read the result back to be sure it is complete.
+void check_written_complete(const std::string& path, FileFormat format, const std::string& library_said) {
   try {
-    const detail::NiftiHeader written = detail::read_nifti_header(path);
-    detail::check_payload(path, path, 0,
-                          detail::is_gzip_file(path) ? detail::Compression::zlib_or_gzip : detail::Compression::none,
-                          static_cast<uint64_t>(written.vox_offset) + detail::nifti_payload_bytes(written, path));
+    if (format == FileFormat::nifti) {
+      const detail::NiftiHeader written = detail::read_nifti_header(path);
+      detail::check_payload(path, path, 0,
+                            detail::is_gzip_file(path) ? detail::Compression::zlib_or_gzip : detail::Compression::none,
+                            static_cast<uint64_t>(written.vox_offset) + detail::nifti_payload_bytes(written, path));
+    } else if (format == FileFormat::nrrd) {
+      detail::check_nrrd_header(path);
+    } else if (format == FileFormat::metaimage) {
+      auto io = itk::MetaImageIO::New();
+      io->SetFileName(path);
+      io->ReadImageInformation();
+      check_metaimage_payload(path, *io);
+    }
+  } catch (const itk::ExceptionObject& e) {
+    fail(ErrorKind::volume_write, path,
+         std::string("the ") + format_name(format) + " writer did not produce a readable file (" + describe(e) + ")" +
+             (library_said.empty() ? "" : ": " + library_said));
   } catch (const Error& e) {
     std::string problem = e.what();
     if (problem.compare(0, path.size() + 2, path + ": ") == 0) problem.erase(0, path.size() + 2);
-    fail(ErrorKind::volume_write, path, "the NIfTI writer did not produce a complete file (" + problem + ")");
+    fail(ErrorKind::volume_write, path,
+         std::string("the ") + format_name(format) + " writer did not produce a complete file (" + problem + ")" +
+             (library_said.empty() ? "" : ": " + library_said));
   }
+}
+
+// Runs `write` (ITK or the streamed NIfTI writer) with what the libraries print held
+// back, then checks the file it wrote.
+template <typename Write>
+void write_checked(const std::string& path, FileFormat format, Write write) {
+  StderrCapture capture;
+  try {
+    write();
+  } catch (const Error&) {
+    capture.first_line();  // restore stderr before the error travels on
+    throw;
+  }
+  check_written_complete(path, format, capture.first_line());
 }
 
 }  // namespace
@@ -429,12 +507,13 @@ void write_volume(const std::string& path, const Tensor& zyxc, const Geometry& g
     fail(ErrorKind::volume_write, path,
          "compression level " + std::to_string(options.compression_level) + " is outside zlib's 0..9");
   if (format == FileFormat::hdf5) return detail::write_hdf5_volume(path, zyxc, geometry, options);
-  // ITK would copy the whole image to reorder vector pixels for NIfTI; stream them instead.
-  if (format == FileFormat::nifti && detail::nifti_stream_writable(path, zyxc, options.compression_level))
-    detail::write_nifti_vectors_streamed(path, zyxc, geometry, options.compression_level);
-  else
-    write_through_itk(path, format, zyxc, geometry, options);
-  if (format == FileFormat::nifti) check_nifti_complete(path);
+  write_checked(path, format, [&] {
+    // ITK would copy the whole image to reorder vector pixels for NIfTI; stream them instead.
+    if (format == FileFormat::nifti && detail::nifti_stream_writable(path, zyxc, options.compression_level))
+      detail::write_nifti_vectors_streamed(path, zyxc, geometry, options.compression_level);
+    else
+      write_through_itk(path, format, zyxc, geometry, options);
+  });
 }
 
 void write_label_volume(const std::string& path, const LabelArray& labels, const Geometry& geometry, bool compress) {
@@ -446,22 +525,22 @@ void write_label_volume(const std::string& path, const LabelArray& labels, const
     fail(ErrorKind::volume_write, path, "label volumes are written as NIfTI, NRRD, MetaImage, TIFF or .npy, not HDF5");
   const int64_t z = dims[1], y = dims[2], x = dims[3];
   const WriteOptions options{compress, -1};
-  if (labels.as_uint8) {
-    std::vector<unsigned char> narrow(labels.values.begin(), labels.values.end());
-    write_itk_image<itk::Image<unsigned char, 3>>(path, format, narrow.data(), x, y, z, 1, geometry, options);
-  } else {
-    auto* buffer = const_cast<unsigned short*>(labels.values.data());
-    write_itk_image<itk::Image<unsigned short, 3>>(path, format, buffer, x, y, z, 1, geometry, options);
-  }
-  if (format == FileFormat::nifti) check_nifti_complete(path);
+  write_checked(path, format, [&] {
+    if (labels.as_uint8) {
+      std::vector<unsigned char> narrow(labels.values.begin(), labels.values.end());
+      write_itk_image<itk::Image<unsigned char, 3>>(path, format, narrow.data(), x, y, z, 1, geometry, options);
+    } else {
+      auto* buffer = const_cast<unsigned short*>(labels.values.data());
+      write_itk_image<itk::Image<unsigned short, 3>>(path, format, buffer, x, y, z, 1, geometry, options);
+    }
+  });
 }
 
 namespace detail {
 
 void write_volume_itk(const std::string& path, const Tensor& zyxc, const Geometry& geometry, bool compress) {
   const FileFormat format = check_write_request(path, zyxc, geometry);
-  write_through_itk(path, format, zyxc, geometry, WriteOptions{compress, -1});
-  if (format == FileFormat::nifti) check_nifti_complete(path);
+  write_checked(path, format, [&] { write_through_itk(path, format, zyxc, geometry, WriteOptions{compress, -1}); });
 }
 
 }  // namespace detail

@@ -264,7 +264,7 @@ TEST(Batch, ResumesAfterSigkillWithoutRewritingFinishedOutputs) {
   std::vector<std::string> env = kNoShardEnv;
   std::map<std::string, FileId> finished;
   {
-    ChildProcess batch(voxconv_binary(), args, "", env);
+    RunningProcess batch(voxconv_binary(), args, ProcessOptions{"", env});
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     auto outputs = [&] {
       std::set<std::string> found;

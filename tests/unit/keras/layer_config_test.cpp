@@ -175,6 +175,12 @@ TEST(LayerConfig, EachBadValueIsAOneLineErrorNamingTheKey) {
       {R"({"class_name": "Dense", "config": {"units": 3}})", "\"class_name\""},
       {R"({"class_name": "Conv3D"})", "\"config\""},
       {R"({"filters": 4, "kernel_size": 3, "batch_input_shape": [null, 8, 8, 1]})", "\"batch_input_shape\""},
+      // Found by tests/fuzz/fuzz_layer_config: numbers beyond double and non-string names.
+      {R"({"filters": 4, "kernel_size": 3, "kernel_regularizer": {"class_name": "L2", "config": {"l2": 1e400}}})",
+       "malformed JSON"},
+      {R"({"filters": 4, "kernel_size": 3, "dtype": {"class_name": 7, "config": {"name": "float32"}}})", "\"dtype\""},
+      {R"({"class_name": "Sequential", "config": {"layers": [{"class_name": "Conv3D", "config": {"name": 5}},
+          {"class_name": "Conv3D", "config": {"name": "b"}}]}})", "--layer"},
   };
   for (const auto& c : cases) {
     try {
@@ -188,6 +194,21 @@ TEST(LayerConfig, EachBadValueIsAOneLineErrorNamingTheKey) {
       EXPECT_EQ(what.find('\n'), std::string::npos) << what;
     }
   }
+}
+
+TEST(LayerConfig, ParameterCountOverflowIsAConfigError) {
+  // Each size is allowed alone (<= 2^31); their product is not a number of parameters.
+  const LayerConfig c =
+      parse_layer_config(R"({"filters": 2147483648, "kernel_size": [2147483648, 2147483648, 2147483648]})", "k.json");
+  try {
+    count_params(c, 4);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::config);
+    EXPECT_EQ(std::string(e.what()).rfind("k.json: \"kernel_size\" = [2147483648, 2147483648, 2147483648]", 0), 0u)
+        << e.what();
+  }
+  EXPECT_EQ(count_params(parse_layer_config(R"({"filters": 5, "kernel_size": 3})", "s.json"), 1), 27 * 5 + 5);
 }
 
 TEST(LayerConfig, Keras2RejectsKeras3OnlyActivations) {
