@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "e2e/cli_checks.hpp"
 #include "e2e/process.hpp"
 #include "test_paths.hpp"
 #include "volume/volume_io.hpp"
@@ -42,14 +43,6 @@ std::string small_input(const TempDir& dir, float fill_nan_at = -1) {
 }
 
 ProcessResult voxconv(const std::vector<std::string>& args) { return run_process(voxconv_binary(), args); }
-
-// Every failure: exit 2, exactly one line on stderr that mentions `mention`.
-void expect_bad_input(const ProcessResult& r, const std::string& mention) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find(mention), std::string::npos) << "stderr: " << r.err;
-  ASSERT_FALSE(r.err.empty());
-  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
-}
 
 TEST(Cli, HelpAndVersionExitZero) {
   auto r = voxconv({"--help"});

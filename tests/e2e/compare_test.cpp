@@ -8,6 +8,7 @@
 #include <limits>
 #include <sstream>
 
+#include "e2e/cli_checks.hpp"
 #include "e2e/process.hpp"
 #include "test_paths.hpp"
 #include "volume/volume_io.hpp"
@@ -55,12 +56,6 @@ std::string write_vol(const TempDir& dir, const std::string& name, const Tensor&
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // Bad input: exit 2 and one line on stderr naming `mention`.
-void expect_bad_input(const ProcessResult& r, const std::string& mention) {
-  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-  EXPECT_TRUE(contains(r.err, mention)) << r.err;
-  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-}
-
 TEST(Compare, ExitCodesAtTheToleranceEdge) {
   TempDir dir;
   const std::string expected = npy(dir, "e.npy", {1.0f, 2.0f, -4.0f});

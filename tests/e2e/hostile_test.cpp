@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "e2e/cli_checks.hpp"
 #include "e2e/process.hpp"
 #include "test_paths.hpp"
 #include "volume/volume_io.hpp"
@@ -25,14 +26,6 @@ namespace fs = std::filesystem;
 const std::string kConfig = (source_dir() / "configs/brainchop_model5ae_layer21.json").string();
 const fs::path kHazards = source_dir() / "tests/fuzz/libhdf5_hazards";
 const std::string kInput = (source_dir() / "data/t1_crop.nii.gz").string();
-
-void expect_one_line_naming(const ProcessResult& r, const std::string& file, const std::string& keyword) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find(file), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find(keyword), std::string::npos) << r.err;
-  ASSERT_FALSE(r.err.empty());
-  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
-}
 
 // libhdf5 1.10.8 dies (SIGSEGV in H5HG_read) or loops forever on these bit-flipped Keras
 // files (tests/fuzz/README.md); voxconv reads weights in a child process and refuses them.

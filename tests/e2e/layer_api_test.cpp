@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "e2e/cli_checks.hpp"
 #include "e2e/process.hpp"
 #include "keras/weights_hdf5.hpp"
 #include "test_paths.hpp"
@@ -46,13 +47,6 @@ std::string python_with_h5py() {
       return candidate;
   }
   return "";
-}
-
-void expect_bad_input(const ProcessResult& r, const std::string& mention) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find(mention), std::string::npos) << "stderr: " << r.err;
-  ASSERT_FALSE(r.err.empty());
-  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
 }
 
 // ---- voxconv config -----------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "e2e/cli_checks.hpp"
 #include "e2e/process.hpp"
 #include "e2e/volume_golden.hpp"
 #include "test_paths.hpp"
@@ -17,13 +18,6 @@ std::string model_fixture(const std::string& name) { return (source_dir() / "tes
 const std::string kBrainchop = (source_dir() / "data/model5ae.h5").string();
 
 ProcessResult voxconv(const std::vector<std::string>& args) { return run_process(voxconv_binary(), args); }
-
-void expect_bad_input(const ProcessResult& r, const std::string& mention) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find(mention), std::string::npos) << "stderr: " << r.err;
-  ASSERT_FALSE(r.err.empty());
-  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
-}
 
 float fixture_value(int64_t i, int64_t offset) {
   return static_cast<float>(static_cast<double>((i + offset) % 97) * 0.125 - 6.0);

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "e2e/cli_checks.hpp"
 #include "e2e/process.hpp"
 #include "test_paths.hpp"
 #include "volume/volume_io.hpp"
@@ -228,13 +229,6 @@ TEST(NetworkRun, ArgmaxToNpyWritesUint8Labels) {
       if (scores.data()[c * voxels + v] > scores.data()[best * voxels + v]) best = c;
     EXPECT_EQ(labels.data()[v], static_cast<float>(best)) << "voxel " << v;
   }
-}
-
-void expect_bad_input(const ProcessResult& r, const std::string& mention) {
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find(mention), std::string::npos) << "stderr: " << r.err;
-  ASSERT_FALSE(r.err.empty());
-  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
 }
 
 TEST(NetworkRun, UnsupportedLayerOnThePathIsNamed) {
