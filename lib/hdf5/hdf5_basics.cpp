@@ -20,6 +20,15 @@ void Handle::reset() noexcept {
   id_ = H5I_INVALID_HID;
 }
 
+namespace {
+// HDF5 1.10 closes whatever is still open when the process exits, and crashes there (SIGSEGV in
+// H5F__close_cb) on a file whose close already failed: a write that met a full disk. voxconv
+// closes every file itself (RAII handles) and removes a failed output, so the library is told
+// not to clean up at exit; the flag only counts before the library's first call, hence a
+// static initializer.
+const bool kNoCleanupAtExit = H5dont_atexit() >= 0;
+}  // namespace
+
 void silence_errors() {
   thread_local bool done = false;
   if (done) return;

@@ -9,6 +9,10 @@
 
 namespace voxconv::pipeline {
 
+volume::WriteOptions write_options(const OutputRequest& request) {
+  return {request.compress, request.compression_level};
+}
+
 std::pair<std::string, std::string> split_extension(const std::string& path) {
   const std::filesystem::path p(path);
   std::string name = p.filename().string();
@@ -58,9 +62,9 @@ void write_layer_output(const OutputRequest& request, Tensor ndhwc, const Geomet
     throw Error(ErrorKind::usage, request.path + ": a batch of " + std::to_string(ndhwc.dim(0)) +
                                       " samples cannot be one volume; write a .npy output");
   const Tensor itk_layout = swap_itk_keras_layout(std::move(ndhwc), request.axes);
-  const volume::WriteOptions write_options{request.compress, request.compression_level};
+  const volume::WriteOptions options = write_options(request);
   if (!request.split_channels) {
-    volume::write_volume(volume::with_volume_file(request.path, staged_paths.at(0)), itk_layout, geometry, write_options);
+    volume::write_volume(volume::with_volume_file(request.path, staged_paths.at(0)), itk_layout, geometry, options);
     return;
   }
   const int64_t filters = itk_layout.dim(4);
@@ -70,7 +74,7 @@ void write_layer_output(const OutputRequest& request, Tensor ndhwc, const Geomet
     const float* src = itk_layout.data() + f;
     float* dst = channel.data();
     for (int64_t i = 0; i < voxels; ++i) dst[i] = src[i * filters];
-    volume::write_volume(staged_paths.at(static_cast<size_t>(f)), channel, geometry, write_options);
+    volume::write_volume(staged_paths.at(static_cast<size_t>(f)), channel, geometry, options);
   }
 }
 

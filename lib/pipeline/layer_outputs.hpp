@@ -10,6 +10,7 @@
 #include "core/tensor.hpp"
 #include "engine/conv3d_params.hpp"
 #include "pipeline/axes.hpp"
+#include "volume/volume_io.hpp"
 
 namespace voxconv::pipeline {
 
@@ -21,6 +22,9 @@ struct OutputRequest {
   AxisOrder axes = AxisOrder::zyx;
   bool channels_first = false;
 };
+
+// How the request's volumes are compressed.
+volume::WriteOptions write_options(const OutputRequest& request);
 
 // "out/feat.nii.gz" -> {"out/feat", ".nii.gz"}: the last extension, or the last two when
 // the last is ".gz".

@@ -61,9 +61,16 @@ SlabPlan plan_slabs(const engine::Conv3dParams& params, const Dims& in_dims, con
   const bool npy = npy_output(request);
   const std::string why = forced_planes > 0 ? "--slab-planes asks for slabs"
                                             : "the output (" + numbers + ") does not fit --memory-limit " + format_bytes(limit);
-  if (!npy && !volume::volume_slab_writable(request.path))
-    throw Error(ErrorKind::usage,
-                request.path + ": " + why + ", and only NIfTI (.nii, .nii.gz) and .npy outputs can be written in slabs");
+  const volume::FileFormat format = volume::format_of(request.path);
+  if (!npy && !volume::volume_slab_writable(request.path, write_options(request))) {
+    if (format == volume::FileFormat::metaimage || format == volume::FileFormat::nrrd)
+      throw Error(ErrorKind::usage, request.path + ": " + why + ", and compressed MetaImage and NRRD outputs cannot be "
+                                                               "written in slabs; drop --compress and "
+                                                               "--compression-level, or write .nii.gz or FILE.h5:/dataset");
+    throw Error(ErrorKind::usage, request.path + ": " + why +
+                                      ", and only NIfTI (.nii, .nii.gz), MetaImage (.mha, .mhd), NRRD (.nrrd, .nhdr), "
+                                      "HDF5 (FILE.h5:/dataset) and .npy outputs can be written in slabs");
+  }
   if (!npy && request.axes != AxisOrder::zyx)
     throw Error(ErrorKind::usage, request.path + ": " + why + ", and volumes are written in slabs with --axes zyx only");
   int64_t planes = 1;
@@ -108,9 +115,12 @@ void run_in_slabs(const engine::FastConv3d& conv, const InputPlanes& input, cons
     for (int64_t f = 0; f < p.oc; ++f)
       writers.push_back(volume::open_volume_slab_writer(staged_paths.at(static_cast<size_t>(f)),
                                                         {1, out_dims[1], out_dims[2], out_dims[3], 1}, geometry,
-                                                        request.compression_level));
+                                                        write_options(request), slabs.planes_per_slab));
   } else {
-    writers.push_back(volume::open_volume_slab_writer(staged_paths.at(0), out_dims, geometry, request.compression_level));
+    // An HDF5 output is a dataset in the staged file.
+    writers.push_back(volume::open_volume_slab_writer(volume::with_volume_file(request.path, staged_paths.at(0)),
+                                                      out_dims, geometry, write_options(request),
+                                                      slabs.planes_per_slab));
   }
 
   for (int64_t od0 = 0; od0 < out_dims[1]; od0 += slabs.planes_per_slab) {

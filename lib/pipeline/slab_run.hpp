@@ -27,7 +27,7 @@ struct SlabPlan {
 // its output of `out_dims` (NDHWC) under `limit` bytes; `forced_planes` > 0 asks for slabs
 // of that many planes whatever the limit. Throws ErrorKind::usage naming the numbers when
 // not even one output plane fits, or when the output cannot be written in slabs (format,
-// --axes xyz).
+// compressed MetaImage or NRRD, --axes xyz).
 // `input_streamed`: the input is read slab by slab, not held whole.
 SlabPlan plan_slabs(const engine::Conv3dParams& params, const Dims& in_dims, const Dims& out_dims,
                     int64_t weight_values, int64_t limit, int64_t forced_planes, bool input_streamed,

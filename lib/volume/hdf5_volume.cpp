@@ -14,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "hdf5/hdf5_basics.hpp"
+#include "volume/slab_writer.hpp"
 
 namespace voxconv::volume::detail {
 
@@ -211,49 +212,129 @@ void write_attribute(hid_t dataset, const char* name, const double* values, hsiz
     fail_hdf5(ErrorKind::volume_write, where, std::string("cannot write attribute \"") + name + "\"");
 }
 
+// A new file (replacing one that exists) holding an empty float32 dataset for a (1, Z, Y, X, C)
+// volume, 3-D for one channel else 4-D, with the geometry attributes. Chunked when compressed
+// (gzip) or when `chunked`; chunks then hold whole channels, at most 256 x 256 voxels of a plane,
+// and as many planes as fit about 1 MiB; when `block_planes` > 0, a divisor of it, so that
+// blocks written `block_planes` planes at a time fill whole chunks.
+struct VolumeDataset {
+  Handle file;
+  Handle dataset;  // closed before the file
+};
+
+VolumeDataset create_volume_dataset(const std::string& path, const Dims& zyxc, const Geometry& geometry,
+                                    const WriteOptions& options, bool chunked, int64_t block_planes) {
+  hdf5::silence_errors();
+  const std::string dataset_path = dataset_of(path, ErrorKind::volume_write);
+  const std::string file_path = volume_file_of(path);
+  const hsize_t z = static_cast<hsize_t>(zyxc.at(1)), y = static_cast<hsize_t>(zyxc.at(2)),
+                x = static_cast<hsize_t>(zyxc.at(3)), c = static_cast<hsize_t>(zyxc.at(4));
+  VolumeDataset out;
+  out.file = Handle(H5Fcreate(file_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  if (!out.file.valid()) fail_hdf5(ErrorKind::volume_write, path, "cannot create the file");
+  const hsize_t dims[4] = {z, y, x, c};
+  const int rank = c == 1 ? 3 : 4;
+  const Handle space(H5Screate_simple(rank, dims, nullptr), H5Sclose);
+  const Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+  const Handle create(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  if (!space.valid() || !links.valid() || !create.valid() || H5Pset_create_intermediate_group(links.get(), 1) < 0)
+    fail_hdf5(ErrorKind::volume_write, path, "cannot set the dataset up");
+  const bool compress = options.compress || options.compression_level > 0;
+  if (compress || chunked) {
+    const hsize_t cx = std::min<hsize_t>(x, 256), cy = std::min<hsize_t>(y, 256);
+    hsize_t cz = std::max<hsize_t>(1, std::min<hsize_t>(z, (hsize_t{1} << 18) / (cx * cy * c)));
+    if (block_planes > 0) {
+      const auto planes = static_cast<hsize_t>(block_planes);
+      cz = std::min(cz, planes);
+      while (planes % cz != 0) --cz;
+    }
+    const hsize_t chunk[4] = {cz, cy, cx, c};
+    if (H5Pset_chunk(create.get(), rank, chunk) < 0)
+      fail_hdf5(ErrorKind::volume_write, path, "cannot set up chunks");
+    // gzip at the asked level; h5py's default (4) otherwise.
+    const unsigned level = options.compression_level > 0 ? static_cast<unsigned>(options.compression_level) : 4u;
+    if (compress && H5Pset_deflate(create.get(), level) < 0)
+      fail_hdf5(ErrorKind::volume_write, path, "cannot set up gzip compression");
+  }
+  out.dataset = Handle(H5Dcreate2(out.file.get(), dataset_path.c_str(), H5T_IEEE_F32LE, space.get(), links.get(),
+                                  create.get(), H5P_DEFAULT),
+                       H5Dclose);
+  if (!out.dataset.valid()) fail_hdf5(ErrorKind::volume_write, path, "cannot create " + dataset_path);
+  write_attribute(out.dataset.get(), "spacing", geometry.spacing.data(), 3, path);
+  write_attribute(out.dataset.get(), "origin", geometry.origin.data(), 3, path);
+  write_attribute(out.dataset.get(), "direction", geometry.direction.data(), 9, path);
+  return out;
+}
+
+// A full disk shows up here rather than when the handles close (which cannot report).
+void flush(const VolumeDataset& written, const std::string& path) {
+  if (H5Fflush(written.file.get(), H5F_SCOPE_LOCAL) < 0) fail_hdf5(ErrorKind::volume_write, path, "cannot finish writing");
+}
+
+// Blocks of planes written by hyperslab into a chunked dataset.
+class Hdf5SlabWriter final : public SlabWriter {
+ public:
+  Hdf5SlabWriter(const std::string& path, const Dims& zyxc, const Geometry& geometry, const WriteOptions& options,
+                 int64_t block_planes)
+      : path_(path),
+        dims_(zyxc),
+        cleanup_{volume_file_of(path)},
+        written_(create_volume_dataset(path, zyxc, geometry, options, true, block_planes)) {}
+
+  void write(const Tensor& block, int64_t first_plane) override {
+    check_block(path_, dims_, 1, block, first_plane);
+    hdf5::silence_errors();
+    const hsize_t start[4] = {static_cast<hsize_t>(first_plane), 0, 0, 0};
+    const hsize_t count[4] = {static_cast<hsize_t>(block.dim(1)), static_cast<hsize_t>(dims_[2]),
+                              static_cast<hsize_t>(dims_[3]), static_cast<hsize_t>(dims_[4])};
+    const int rank = dims_[4] == 1 ? 3 : 4;
+    const Handle file_space(H5Dget_space(written_.dataset.get()), H5Sclose);
+    const Handle memory_space(H5Screate_simple(rank, count, nullptr), H5Sclose);
+    if (!file_space.valid() || !memory_space.valid() ||
+        H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) < 0 ||
+        H5Dwrite(written_.dataset.get(), H5T_NATIVE_FLOAT, memory_space.get(), file_space.get(), H5P_DEFAULT,
+                 block.data()) < 0)
+      fail_hdf5(ErrorKind::volume_write, path_,
+                "cannot write planes " + std::to_string(first_plane) + ".." + std::to_string(first_plane + block.dim(1)));
+  }
+
+  void finish() override {
+    hdf5::silence_errors();
+    flush(written_, path_);
+    written_.dataset.reset();
+    written_.file.reset();
+    cleanup_.done = true;
+  }
+
+ private:
+  std::string path_;
+  Dims dims_;
+  RemoveUnlessDone cleanup_;  // destroyed after the handles below are closed
+  VolumeDataset written_;
+};
+
 }  // namespace
 
 void write_hdf5_volume(const std::string& path, const Tensor& zyxc, const Geometry& geometry,
                        const WriteOptions& options) {
-  hdf5::silence_errors();
-  const std::string dataset_path = dataset_of(path, ErrorKind::volume_write);
-  const std::string file_path = volume_file_of(path);
-  const hsize_t z = static_cast<hsize_t>(zyxc.dim(1)), y = static_cast<hsize_t>(zyxc.dim(2)),
-                x = static_cast<hsize_t>(zyxc.dim(3)), c = static_cast<hsize_t>(zyxc.dim(4));
-  RemoveUnlessDone cleanup{file_path};
+  dataset_of(path, ErrorKind::volume_write);  // a bad name removes nothing
+  RemoveUnlessDone cleanup{volume_file_of(path)};
   {
-    const Handle file(H5Fcreate(file_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-    if (!file.valid()) fail_hdf5(ErrorKind::volume_write, path, "cannot create the file");
-    const hsize_t dims[4] = {z, y, x, c};
-    const int rank = c == 1 ? 3 : 4;
-    const Handle space(H5Screate_simple(rank, dims, nullptr), H5Sclose);
-    const Handle links(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
-    const Handle create(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-    if (!space.valid() || !links.valid() || !create.valid() || H5Pset_create_intermediate_group(links.get(), 1) < 0)
-      fail_hdf5(ErrorKind::volume_write, path, "cannot set the dataset up");
-    if (options.compress || options.compression_level > 0) {
-      // Chunks of about 1 MiB: whole rows and channels, as many planes as fit.
-      const hsize_t cx = std::min<hsize_t>(x, 256), cy = std::min<hsize_t>(y, 256);
-      const hsize_t cz = std::max<hsize_t>(1, std::min<hsize_t>(z, (hsize_t{1} << 18) / (cx * cy * c)));
-      const hsize_t chunk[4] = {cz, cy, cx, c};
-      // gzip at the asked level; h5py's default (4) otherwise.
-      const unsigned level = options.compression_level > 0 ? static_cast<unsigned>(options.compression_level) : 4u;
-      if (H5Pset_chunk(create.get(), rank, chunk) < 0 || H5Pset_deflate(create.get(), level) < 0)
-        fail_hdf5(ErrorKind::volume_write, path, "cannot set up gzip compression");
-    }
-    const Handle dataset(H5Dcreate2(file.get(), dataset_path.c_str(), H5T_IEEE_F32LE, space.get(), links.get(),
-                                    create.get(), H5P_DEFAULT),
-                         H5Dclose);
-    if (!dataset.valid()) fail_hdf5(ErrorKind::volume_write, path, "cannot create " + dataset_path);
-    if (H5Dwrite(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, zyxc.data()) < 0)
+    const VolumeDataset written = create_volume_dataset(path, zyxc.dims(), geometry, options, false, 0);
+    if (H5Dwrite(written.dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, zyxc.data()) < 0)
       fail_hdf5(ErrorKind::volume_write, path, "cannot write the values");
-    write_attribute(dataset.get(), "spacing", geometry.spacing.data(), 3, path);
-    write_attribute(dataset.get(), "origin", geometry.origin.data(), 3, path);
-    write_attribute(dataset.get(), "direction", geometry.direction.data(), 9, path);
-    // A full disk shows up here rather than when the handles close (which cannot report).
-    if (H5Fflush(file.get(), H5F_SCOPE_LOCAL) < 0) fail_hdf5(ErrorKind::volume_write, path, "cannot finish writing");
+    flush(written, path);
   }
   cleanup.done = true;
+}
+
+std::unique_ptr<SlabWriter> open_hdf5_slab_writer(const std::string& path, const Dims& zyxc, const Geometry& geometry,
+                                                  const WriteOptions& options, int64_t block_planes) {
+  if (zyxc.size() != 5 || zyxc[0] != 1 || zyxc[1] < 1 || zyxc[2] < 1 || zyxc[3] < 1 || zyxc[4] < 1)
+    throw Error(ErrorKind::volume_write, path + ": expected a (1, Z, Y, X, C) volume, got shape " + dims_to_string(zyxc));
+  hdf5::silence_errors();
+  dataset_of(path, ErrorKind::volume_write);  // a bad name removes nothing
+  return std::make_unique<Hdf5SlabWriter>(path, zyxc, geometry, options, block_planes);
 }
 
 }  // namespace voxconv::volume::detail

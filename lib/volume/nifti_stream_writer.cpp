@@ -1,22 +1,20 @@
 #include "volume/nifti_stream_writer.hpp"
 
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "volume/itk_template.hpp"
 #include "volume/positional_file.hpp"
 
 namespace voxconv::volume::detail {
@@ -51,56 +49,13 @@ void set_field(std::string& header, size_t offset, T value) {
   std::memcpy(header.data() + offset, &value, sizeof(T));
 }
 
-// A name no other writer uses: pid for other processes, a counter for other threads.
-std::string template_name() {
-  static std::atomic<uint64_t> counter{0};
-  return ".voxconv-nifti-header-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".nii";
-}
-
-// Removes the template file on every way out.
-struct RemoveOnExit {
-  std::filesystem::path path;
-  ~RemoveOnExit() {
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-  }
-};
-
-// Beside the output, where there is room for it; else (a writable file in a read-only folder)
-// the system's temporary folder. The header does not depend on the file's name or folder.
-std::filesystem::path template_folder(const std::string& path) {
-  std::filesystem::path folder = std::filesystem::path(path).parent_path();
-  if (folder.empty()) folder = ".";
-  std::error_code ec;
-  if (::access(folder.c_str(), W_OK | X_OK) != 0) {
-    const std::filesystem::path temp = std::filesystem::temp_directory_path(ec);
-    if (!ec) return temp;
-  }
-  return folder;
-}
-
 // The bytes before the voxels (348-byte header, extension flag, any extensions) exactly as
 // ITK 5.2 writes them for this geometry and component count. Sizes enter the header only
 // through dim[1..3] (the tests compare whole files with ITK's), so ITK writes a 1x1x1 image
 // and those three fields are patched.
 std::string itk_header(const std::string& path, int64_t z, int64_t y, int64_t x, int64_t channels,
                        const Geometry& geometry) {
-  const std::filesystem::path template_path = template_folder(path) / template_name();
-  const RemoveOnExit remove_template{template_path};
-  const std::string template_file = template_path.string();
-  try {
-    write_volume_itk(template_file, Tensor({1, 1, 1, 1, channels}), geometry, false);
-  } catch (const Error& e) {
-    // Say what went wrong for `path`, not for the helper file.
-    std::string problem = e.what();
-    if (problem.compare(0, template_file.size() + 2, template_file + ": ") == 0)
-      problem.erase(0, template_file.size() + 2);
-    fail(path, problem);
-  }
-
-  std::ifstream in(template_file, std::ios::binary);
-  if (!in) fail(path, "cannot read back ITK's NIfTI header from " + template_file);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string bytes = itk_template(path, ".nii", channels, geometry).bytes;
   const auto unexpected = [&path](const std::string& what) {
     throw Error(ErrorKind::internal, path + ": ITK 5.2 wrote an unexpected NIfTI header (" + what + ")");
   };
@@ -235,11 +190,8 @@ class NiftiSlabWriter final : public SlabWriter {
   }
 
   void write(const Tensor& block, int64_t first_plane) override {
+    check_block(path_, dims_, 1, block, first_plane);
     const int64_t y = dims_[2], x = dims_[3], channels = dims_[4];
-    if (block.rank() != 5 || block.dim(0) != 1 || block.dim(2) != y || block.dim(3) != x || block.dim(4) != channels ||
-        first_plane < 0 || first_plane + block.dim(1) > dims_[1])
-      throw Error(ErrorKind::internal, path_ + ": slab " + dims_to_string(block.dims()) + " at plane " +
-                                           std::to_string(first_plane) + " does not fit " + dims_to_string(dims_));
     const int64_t voxels = block.dim(1) * y * x, volume = dims_[1] * y * x;
     chunk_.resize(static_cast<size_t>(voxels));
     for (int64_t c = 0; c < channels; ++c) {

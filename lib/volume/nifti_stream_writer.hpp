@@ -9,6 +9,7 @@
 
 #include "core/geometry.hpp"
 #include "core/tensor.hpp"
+#include "volume/itk_template.hpp"  // write_volume_itk, the reference in tests
 #include "volume/slab_writer.hpp"
 
 namespace voxconv::volume::detail {
@@ -36,9 +37,5 @@ void write_nifti_vectors_streamed(const std::string& path, const Tensor& zyxc, c
 // ".nii.gz" is assembled uncompressed beside `path` and compressed by finish().
 std::unique_ptr<SlabWriter> open_nifti_slab_writer(const std::string& path, const Dims& zyxc, const Geometry& geometry,
                                                    int compression_level);
-
-// write_volume through ITK alone, for every format and component count (defined in
-// volume_itk.cpp): the header source of the writer above, and the reference in tests.
-void write_volume_itk(const std::string& path, const Tensor& zyxc, const Geometry& geometry, bool compress);
 
 }  // namespace voxconv::volume::detail

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "volume/hdf5_volume.hpp"
+#include "volume/metaimage_nrrd_slab_writer.hpp"
 #include "volume/nifti_stream_writer.hpp"
 #include "volume/npy_header.hpp"
 #include "volume/positional_file.hpp"
@@ -30,11 +32,7 @@ class NpySlabWriter final : public SlabWriter {
   }
 
   void write(const Tensor& block, int64_t first_plane) override {
-    Dims want = dims_;
-    want[axis_] = block.rank() == dims_.size() ? block.dim(axis_) : -1;
-    if (block.dims() != want || first_plane < 0 || first_plane + block.dim(axis_) > dims_[axis_])
-      throw Error(ErrorKind::internal, file_.path() + ": block " + dims_to_string(block.dims()) + " at plane " +
-                                           std::to_string(first_plane) + " does not fit " + dims_to_string(dims_));
+    detail::check_block(file_.path(), dims_, axis_, block, first_plane);
     int64_t outer = 1, inner = 1;
     for (size_t a = 0; a < axis_; ++a) outer *= dims_[a];
     for (size_t a = axis_ + 1; a < dims_.size(); ++a) inner *= dims_[a];
@@ -69,17 +67,50 @@ class NpySlabWriter final : public SlabWriter {
 
 }  // namespace
 
-bool volume_slab_writable(const std::string& path) { return format_of(path) == FileFormat::nifti; }
+bool volume_slab_writable(const std::string& path, const WriteOptions& options) {
+  switch (format_of(path)) {
+    case FileFormat::nifti:
+    case FileFormat::hdf5:
+      return true;
+    case FileFormat::metaimage:
+    case FileFormat::nrrd:
+      return !options.compress;
+    default:
+      return false;
+  }
+}
 
 std::unique_ptr<SlabWriter> open_volume_slab_writer(const std::string& path, const Dims& zyxc, const Geometry& geometry,
-                                                    int compression_level) {
-  if (!volume_slab_writable(path))
-    throw Error(ErrorKind::usage, path + ": only NIfTI (.nii, .nii.gz) and .npy outputs can be written in slabs");
-  return detail::open_nifti_slab_writer(path, zyxc, geometry, compression_level);
+                                                    const WriteOptions& options, int64_t block_planes) {
+  if (!volume_slab_writable(path, options))
+    throw Error(ErrorKind::usage, path + ": only NIfTI, uncompressed MetaImage and NRRD, HDF5 and .npy outputs can be "
+                                         "written in slabs");
+  switch (format_of(path)) {
+    case FileFormat::metaimage:
+      return detail::open_metaimage_slab_writer(path, zyxc, geometry);
+    case FileFormat::nrrd:
+      return detail::open_nrrd_slab_writer(path, zyxc, geometry);
+    case FileFormat::hdf5:
+      return detail::open_hdf5_slab_writer(path, zyxc, geometry, options, block_planes);
+    default:
+      return detail::open_nifti_slab_writer(path, zyxc, geometry, options.compression_level);
+  }
 }
 
 std::unique_ptr<SlabWriter> open_npy_slab_writer(const std::string& path, const Dims& dims, size_t axis) {
   return std::make_unique<NpySlabWriter>(path, dims, axis);
 }
+
+namespace detail {
+
+void check_block(const std::string& path, const Dims& dims, size_t axis, const Tensor& block, int64_t first_plane) {
+  Dims want = dims;
+  want[axis] = block.rank() == dims.size() ? block.dim(axis) : -1;
+  if (block.dims() != want || first_plane < 0 || first_plane + block.dim(axis) > dims[axis])
+    throw Error(ErrorKind::internal, path + ": block " + dims_to_string(block.dims()) + " at plane " +
+                                         std::to_string(first_plane) + " does not fit " + dims_to_string(dims));
+}
+
+}  // namespace detail
 
 }  // namespace voxconv::volume

@@ -11,12 +11,15 @@
 #include "core/error.hpp"
 #include "test_paths.hpp"
 #include "volume/volume_io.hpp"
+#include "hdf5_inspect.hpp"
 #include "volume_test_util.hpp"
 
 namespace voxconv::volume {
 namespace {
 
 using voxconv::testing::expect_error;
+using voxconv::testing::inspect;
+using voxconv::testing::Written;
 using voxconv::testing::TempDir;
 
 std::string fixture(const std::string& name) { return (testing::source_dir() / "tests/data/hdf5" / name).string(); }
@@ -82,48 +85,6 @@ TEST(Hdf5Read, RefusesWhatIsNotAVolumeNamingTheDataset) {
   refuse(attrs + ":/singular_direction", "singular");
   refuse(fixture("bad_not_hdf5.h5") + ":/v", "not an HDF5 file");
   refuse(fixture("missing.h5") + ":/v", "no such file");
-}
-
-// What voxconv wrote, read with the plain C API: dataset shape, type and attributes.
-struct Written {
-  std::vector<hsize_t> dims;
-  bool float32 = false;
-  bool chunked = false;
-  std::vector<double> spacing, origin, direction;
-};
-
-std::vector<double> attribute(hid_t dataset, const char* name) {
-  const hid_t a = H5Aopen(dataset, name, H5P_DEFAULT);
-  const hid_t space = H5Aget_space(a);
-  std::vector<double> values(static_cast<size_t>(H5Sget_simple_extent_npoints(space)));
-  H5Aread(a, H5T_NATIVE_DOUBLE, values.data());
-  H5Sclose(space);
-  H5Aclose(a);
-  return values;
-}
-
-Written inspect(const std::string& file, const std::string& dataset) {
-  Written w;
-  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  EXPECT_GE(f, 0) << file;
-  const hid_t d = H5Dopen2(f, dataset.c_str(), H5P_DEFAULT);
-  EXPECT_GE(d, 0) << dataset;
-  const hid_t space = H5Dget_space(d);
-  w.dims.resize(static_cast<size_t>(H5Sget_simple_extent_ndims(space)));
-  H5Sget_simple_extent_dims(space, w.dims.data(), nullptr);
-  const hid_t type = H5Dget_type(d);
-  w.float32 = H5Tequal(type, H5T_IEEE_F32LE) > 0;
-  const hid_t create = H5Dget_create_plist(d);
-  w.chunked = H5Pget_layout(create) == H5D_CHUNKED;
-  w.spacing = attribute(d, "spacing");
-  w.origin = attribute(d, "origin");
-  w.direction = attribute(d, "direction");
-  H5Pclose(create);
-  H5Tclose(type);
-  H5Sclose(space);
-  H5Dclose(d);
-  H5Fclose(f);
-  return w;
 }
 
 TEST(Hdf5Write, RoundTripWithGeometryAndOptionalCompression) {
