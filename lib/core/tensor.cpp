@@ -30,7 +30,7 @@ Tensor::Tensor(Dims dims) : dims_(std::move(dims)) {
   data_.assign(static_cast<size_t>(checked_element_count(dims_, "tensor")), 0.0f);
 }
 
-Tensor::Tensor(Dims dims, std::vector<float> values) : dims_(std::move(dims)), data_(std::move(values)) {
+Tensor::Tensor(Dims dims, FloatVector values) : dims_(std::move(dims)), data_(std::move(values)) {
   if (checked_element_count(dims_, "tensor") != static_cast<int64_t>(data_.size()))
     throw Error(ErrorKind::internal, "tensor: " + std::to_string(data_.size()) + " values do not fill shape " +
                                          dims_to_string(dims_));

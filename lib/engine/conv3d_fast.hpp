@@ -31,6 +31,9 @@ struct FastConv3dTuning {
   int oc_nv = 0;                 // oc family: vectors per output-channel block, 1..4 (0: chosen)
   int64_t w_band_rows = 0;       // w family: output rows per band of converted input (0: chosen)
   int64_t positions_per_task = 0;  // pointwise: flattened positions per task (0: chosen)
+  // oc family: non-temporal stores of the output (automatic: outputs of 16 MB or more).
+  enum class Streaming { automatic, off, on };
+  Streaming streaming = Streaming::automatic;
 };
 
 class FastConv3d {
@@ -65,6 +68,8 @@ class FastConv3d {
   void finish_lines(float* out, int64_t lines, int64_t w) const;
   // Whether the activation can run on any run of whole voxels (not only whole lines).
   bool fused_on_voxel_runs() const;
+  // Whether the oc family writes dst with non-temporal stores.
+  bool streams_output(const Tensor& dst) const;
 
   Conv3dParams p_;
   const kernels::KernelTable* isa_;

@@ -37,24 +37,34 @@ ThreadPool::~ThreadPool() {
 }
 
 void ThreadPool::drain() {
-  // Called with no lock held; claims tasks one at a time until none are left.
+  // Joins the current job under the lock, then claims tasks with an atomic counter: a
+  // lock per task made two threads queue on the mutex for short tasks (16k rows of a
+  // first layer). The caller returns only once every joined thread has left, so no thread
+  // can carry a claim over into the next job.
+  const std::function<void(int64_t)>* task;
+  int64_t count;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (task_ == nullptr) return;
+    task = task_;
+    count = count_;
+    active_.fetch_add(1);
+  }
   for (;;) {
-    int64_t index;
-    const std::function<void(int64_t)>* task;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (task_ == nullptr || next_ >= count_) return;
-      index = next_++;
-      task = task_;
-    }
+    const int64_t index = next_.fetch_add(1);
+    if (index >= count) break;
     try {
-      if (!error_) (*task)(index);
+      if (!failed_.load(std::memory_order_relaxed)) (*task)(index);
     } catch (...) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!error_) error_ = std::current_exception();
+      failed_ = true;
     }
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (++finished_ == count_) done_.notify_all();
+    finished_.fetch_add(1);
+  }
+  if (active_.fetch_sub(1) == 1) {
+    std::lock_guard<std::mutex> lock(mutex_);  // a waiter checks under the lock: no lost wake-up
+    done_.notify_all();
   }
 }
 
@@ -84,16 +94,18 @@ void ThreadPool::parallel_for(int64_t count, const std::function<void(int64_t)>&
     count_ = count;
     next_ = 0;
     finished_ = 0;
+    failed_ = false;
     error_ = nullptr;
     ++generation_;
   }
   wake_.notify_all();
   drain();
+  const auto done = [&] { return finished_.load() == count && active_.load() == 0; };
+  spin_until(done);
   std::exception_ptr error;
-  spin_until([&] { return finished_.load() == count; });
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return finished_ == count_; });
+    done_.wait(lock, done);
     task_ = nullptr;
     error = error_;
     error_ = nullptr;

@@ -35,14 +35,17 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
+  // The current job: task_ and count_ change under mutex_ only while no thread is in
+  // drain() (active_ == 0); tasks are claimed from next_ without the lock.
   const std::function<void(int64_t)>* task_ = nullptr;
   int64_t count_ = 0;
-  int64_t next_ = 0;
-  // Written under mutex_, also read without it while spinning.
+  std::atomic<int64_t> next_{0};
   std::atomic<int64_t> finished_{0};
+  std::atomic<int> active_{0};  // threads inside drain() for the current job
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stop_{false};
-  std::exception_ptr error_;
+  std::atomic<bool> failed_{false};
+  std::exception_ptr error_;  // under mutex_
 };
 
 }  // namespace voxconv::engine

@@ -437,7 +437,7 @@ Tensor File::read_float_tensor(const std::string& dataset_path) const {
 
   const bool opaque_bfloat16 = type_class == H5T_OPAQUE && shape.dtype == "bfloat16";
 
-  std::vector<float> values(n);
+  FloatVector values(n);
   if (type_class == H5T_FLOAT && size == 4) {
     // HDF5 converts byte order (and any 4-byte float layout) to native float.
     if (n > 0 && H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)

@@ -62,7 +62,7 @@ class Reader {
   }
   Tensor tensor() {
     Dims d = dims();
-    std::vector<float> values(u64());
+    FloatVector values(u64());
     if (!values.empty()) std::memcpy(values.data(), take(values.size() * sizeof(float)), values.size() * sizeof(float));
     if (d.empty() && values.empty()) return Tensor();
     return Tensor(std::move(d), std::move(values));

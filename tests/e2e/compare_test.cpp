@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 ProcessResult voxconv(const std::vector<std::string>& args) { return run_process(voxconv_binary(), args); }
 
-std::string npy(const TempDir& dir, const std::string& name, std::vector<float> values, Dims dims = {}) {
+std::string npy(const TempDir& dir, const std::string& name, FloatVector values, Dims dims = {}) {
   if (dims.empty()) dims = {static_cast<int64_t>(values.size())};
   const std::string path = dir / name;
   volume::write_npy(path, Tensor(dims, std::move(values)));
@@ -221,7 +221,7 @@ TEST(Compare, DiffWritesActualMinusExpectedWithTheExpectedGeometry) {
 
   const std::string x = npy(dir, "x.npy", {1, 2, 3}), y = npy(dir, "y.npy", {1, 2.5f, 3});
   EXPECT_EQ(voxconv({"compare", x, y, "--diff", dir / "xy.npy"}).exit_code, 1);
-  EXPECT_EQ(volume::read_npy(dir / "xy.npy").values(), (std::vector<float>{0, 0.5f, 0}));
+  EXPECT_EQ(volume::read_npy(dir / "xy.npy").values(), (FloatVector{0, 0.5f, 0}));
   EXPECT_EQ(count_entries(dir.path()), 7);  // no staging folders left behind
 }
 

@@ -33,6 +33,9 @@ struct OcRowArgs {
   // Prefetch output lines ahead of the stores: pays off on short rows, where the hardware
   // prefetcher has no time to detect the stream; costs on long flat ones (pointwise).
   bool prefetch_out;
+  // Write full, aligned output vectors with non-temporal stores: for outputs far larger
+  // than the caches, which would otherwise read every line before overwriting it.
+  bool stream_out;
 };
 
 // The width-vectorized family for small channel counts: rows are planar and split by

@@ -9,6 +9,9 @@
 #include <utility>
 
 #include "engine/kernels/direct_kernels.hpp"
+#if VOXCONV_VW >= 8
+#include <immintrin.h>
+#endif
 
 namespace voxconv::engine::kernels::VOXCONV_ISA_NAMESPACE {
 
@@ -25,6 +28,21 @@ inline vec load(const float* p) {
   return v;
 }
 inline void store(float* p, vec v) { std::memcpy(p, &v, sizeof v); }
+// A store that bypasses the caches (p aligned to the vector): no read of the line first.
+inline void store_stream(float* p, vec v) {
+#if VOXCONV_VW == 16
+  _mm512_stream_ps(p, reinterpret_cast<__m512&>(v));
+#elif VOXCONV_VW == 8
+  _mm256_stream_ps(p, reinterpret_cast<__m256&>(v));
+#else
+  store(p, v);
+#endif
+}
+inline void stream_fence() {
+#if VOXCONV_VW >= 8
+  _mm_sfence();
+#endif
+}
 // All lanes x, spelled as an initializer list: `vec{} + x` would keep a real addition
 // (0 + x is not x for x = -0.0) in the inner loop, on the FMA ports.
 template <size_t... I>
@@ -50,17 +68,23 @@ __attribute__((noinline)) void store_partial_block(const vec (&acc)[MR][NV], flo
 
 // `tiles` consecutive register tiles of MR output positions x NV vectors of channels,
 // starting at ow0, in one call so that loop invariants stay in registers.
-template <int MR, int NV>
+// KW > 0: inputs of unit step (one input channel, stride 1) and runs of exactly KW
+// floats (a row's kw taps): each broadcast input then serves the KW output positions
+// that read it, against KW weight vectors held in registers, which halves the loads of
+// a first layer. Every accumulator still sums its run in order c = 0..KW-1.
+template <int MR, int NV, int KW = 0>
 void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
   constexpr int NB = NV * kVW;
   const int64_t step = a.step, run = a.run;
   const float* wblock = a.packed + block * a.weight_rows * NB;
   const float* bias = a.bias + block * NB;
   const int64_t valid = block == a.blocks - 1 ? a.valid_last : NB;
+  const bool stream = a.stream_out && a.out_stride % kVW == 0 &&
+                      reinterpret_cast<uintptr_t>(a.out) % (kVW * sizeof(float)) == 0;
   for (int64_t tile = 0; tile < tiles; ++tile, ow0 += MR) {
     // Outputs are written once and usually not in cache: start fetching the lines of the
     // tile after next, so that its stores do not wait for memory.
-    if (a.prefetch_out && tile + 2 < tiles) {
+    if (a.prefetch_out && !stream && tile + 2 < tiles) {
       const float* ahead = a.out + (ow0 + 2 * MR) * a.out_stride + block * NB;
       #pragma GCC unroll 32
       for (int m = 0; m < MR; ++m)
@@ -77,6 +101,27 @@ void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
     for (int64_t j = 0; j < a.tap_count; ++j) {
       const float* x = a.taps[j].x + ow0 * step;
       const float* w = wblock + a.taps[j].w_row * NB;
+      if constexpr (KW > 0) {
+        const float* xs = a.taps[j].x + ow0;  // step 1
+        // Opaque to the optimizer: otherwise GCC hoists (ow0 + i) * 4 for every i out of
+        // the tap loop and spills them, instead of addressing xs + constant.
+        asm("" : "+r"(xs));
+        vec wv[KW][NV];
+        #pragma GCC unroll 32
+        for (int c = 0; c < KW; ++c)
+          #pragma GCC unroll 32
+          for (int v = 0; v < NV; ++v) wv[c][v] = load(w + c * NB + v * kVW);
+        #pragma GCC unroll 64
+        for (int i = 0; i < MR + KW - 1; ++i) {
+          const vec xb = splat(xs[i]);
+          #pragma GCC unroll 32
+          for (int c = 0; c < KW; ++c)
+            if (i - c >= 0 && i - c < MR)
+              #pragma GCC unroll 32
+              for (int v = 0; v < NV; ++v) acc[i - c][v] += xb * wv[c][v];
+        }
+        continue;
+      }
       for (int64_t c = 0; c < run; ++c) {
         vec wv[NV];
         #pragma GCC unroll 32
@@ -100,6 +145,13 @@ void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
       store_partial_block<MR, NV>(acc, out, a.out_stride, valid);
       continue;
     }
+    if (stream) {
+      #pragma GCC unroll 32
+      for (int m = 0; m < MR; ++m)
+        #pragma GCC unroll 32
+        for (int v = 0; v < NV; ++v) store_stream(out + m * a.out_stride + v * kVW, acc[m][v]);
+      continue;
+    }
     #pragma GCC unroll 32
     for (int m = 0; m < MR; ++m)
       #pragma GCC unroll 32
@@ -108,11 +160,11 @@ void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
 }
 
 // Calls oc_tiles<size> for a run-time size in [1, MR].
-template <int NV, int MR>
+template <int NV, int MR, int KW>
 void oc_tiles_of_size(const OcRowArgs& a, int64_t size, int64_t ow0, int64_t tiles, int64_t block) {
   if constexpr (MR > 0) {
-    if (size == MR) return oc_tiles<MR, NV>(a, ow0, tiles, block);
-    oc_tiles_of_size<NV, MR - 1>(a, size, ow0, tiles, block);
+    if (size == MR) return oc_tiles<MR, NV, KW>(a, ow0, tiles, block);
+    oc_tiles_of_size<NV, MR - 1, KW>(a, size, ow0, tiles, block);
   }
 }
 
@@ -121,17 +173,33 @@ void oc_tiles_of_size(const OcRowArgs& a, int64_t size, int64_t ow0, int64_t til
 // row needs a general register for its input offset; more spill them).
 constexpr int oc_mr(int nv) { return VOXCONV_ACC / nv < 13 ? VOXCONV_ACC / nv : 13; }
 
-template <int NV>
-void oc_row_nv(const OcRowArgs& a) {
+// Tile height of the unit-step kernels: accumulators, KW weight vectors per channel
+// vector and a broadcast fill the register file (32 vector registers with AVX-512, 16
+// otherwise) but one; the input offsets are constants, so no general-register limit applies.
+constexpr int kVectorRegisters = kVW >= 16 ? 32 : 16;
+constexpr int oc_mr_unit_step(int nv, int kw) { return (kVectorRegisters - 2 - kw * nv) / nv; }
+
+template <int NV, int MR, int KW>
+void oc_row_tiles(const OcRowArgs& a) {
   // The fewest tiles that cover the row, of nearly equal sizes: a short tail tile would
   // run at FMA latency rather than throughput (e.g. 40 = 4 x 10, not 3 x 13 + 1).
-  constexpr int MR = oc_mr(NV);
   const int64_t tiles = (a.ow + MR - 1) / MR;
   const int64_t small = a.ow / tiles, large_count = a.ow % tiles;
   for (int64_t block = 0; block < a.blocks; ++block) {
-    if (large_count > 0) oc_tiles_of_size<NV, MR>(a, small + 1, 0, large_count, block);
-    oc_tiles_of_size<NV, MR>(a, small, large_count * (small + 1), tiles - large_count, block);
+    if (large_count > 0) oc_tiles_of_size<NV, MR, KW>(a, small + 1, 0, large_count, block);
+    oc_tiles_of_size<NV, MR, KW>(a, small, large_count * (small + 1), tiles - large_count, block);
   }
+  if (a.stream_out) stream_fence();  // streamed lines reach memory before the task ends
+}
+
+template <int NV>
+void oc_row_nv(const OcRowArgs& a) {
+  // Tiles under 6 positions would run at FMA latency: the general kernel does better.
+  if constexpr (oc_mr_unit_step(NV, 3) >= 6)
+    if (a.step == 1 && a.run == 3) return oc_row_tiles<NV, oc_mr_unit_step(NV, 3), 3>(a);
+  if constexpr (oc_mr_unit_step(NV, 5) >= 6)
+    if (a.step == 1 && a.run == 5) return oc_row_tiles<NV, oc_mr_unit_step(NV, 5), 5>(a);
+  oc_row_tiles<NV, oc_mr(NV), 0>(a);
 }
 
 // ---- width-vectorized family (small channel counts) --------------------------------

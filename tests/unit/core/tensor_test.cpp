@@ -18,7 +18,7 @@ TEST(Tensor, ZeroFilledWithShape) {
 }
 
 TEST(Tensor, RejectsValueCountMismatch) {
-  EXPECT_THROW(Tensor(Dims{2, 2}, std::vector<float>(3)), Error);
+  EXPECT_THROW(Tensor(Dims{2, 2}, FloatVector(3)), Error);
 }
 
 TEST(Tensor, DimsToStringLikePython) {
@@ -42,7 +42,7 @@ TEST(Tensor, CheckedElementCountRejectsOverflowAndAbsurdSizes) {
 
 TEST(Tensor, TransposeMatchesNumpySemantics) {
   // a = arange(24).reshape(2,3,4); b = a.transpose(2,0,1); b[i,j,k] == a[j,k,i]
-  std::vector<float> v(24);
+  FloatVector v(24);
   for (int i = 0; i < 24; ++i) v[static_cast<size_t>(i)] = static_cast<float>(i);
   const Tensor a({2, 3, 4}, v);
   const Tensor b = transpose(a, {2, 0, 1});

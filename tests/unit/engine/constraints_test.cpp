@@ -66,7 +66,7 @@ TEST(Constraints, AxisNoneIsTheWholeTensorAndAZeroSliceStaysZero) {
 TEST(Constraints, NonNegZeroesNegativesOnly) {
   Tensor w = weight();
   apply_constraint(spec(ConstraintKind::non_neg, std::vector<int64_t>{0}), w);
-  EXPECT_EQ(w.values(), (std::vector<float>{3, 4, 0, 0, 0, 8}));
+  EXPECT_EQ(w.values(), (FloatVector{3, 4, 0, 0, 0, 8}));
 }
 
 TEST(Constraints, KernelAxesOfAFiveDimensionalWeight) {

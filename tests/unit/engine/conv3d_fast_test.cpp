@@ -143,6 +143,9 @@ TEST(FastConv3d, EveryFamilyAndBlockingMatchesReference) {
   for (int nv = 1; nv <= kernels::kMaxOcNv; ++nv) tunings.push_back({Family::oc, nv, 0, 0});
   for (int64_t band : {1, 2, 3}) tunings.push_back({Family::w, 0, band, 0});
   tunings.push_back({Family::oc, 1, 0, 7});  // pointwise tasks of 7 positions: tails everywhere
+  // Non-temporal stores (chosen for large outputs only), on every block width.
+  for (int nv = 1; nv <= kernels::kMaxOcNv; ++nv)
+    tunings.push_back({Family::oc, nv, 0, 0, FastConv3dTuning::Streaming::on});
   for (const auto* isa : available_kernel_tables()) {
     std::mt19937 rng(4321);
     for (const auto& s : generated_shapes(40, 11))
@@ -164,6 +167,11 @@ TEST(FastConv3d, BytesIdenticalAcrossThreadCounts) {
     const FastConv3d fast(s.p, w, b);
     ThreadPool one(1);
     const Tensor first = fast.run(src, one);
+    // Streamed stores write the same sums.
+    const FastConv3dTuning streaming{{}, 0, 0, 0, FastConv3dTuning::Streaming::on};
+    const Tensor streamed = FastConv3d(s.p, w, b, nullptr, streaming).run(src, one);
+    ASSERT_EQ(std::memcmp(first.data(), streamed.data(), sizeof(float) * static_cast<size_t>(first.size())), 0)
+        << s.p.to_string() << " streamed";
     for (int threads : {2, 3, 8}) {
       ThreadPool pool(threads);
       const Tensor again = fast.run(src, pool);
@@ -247,6 +255,10 @@ TEST(FastConv3d, NamedEdgeCases) {
       {"k1_strided", {1, 5, 5, 9, 16}, 16, {1, 1, 1}, {2, 2, 2}, {1, 1, 1}, Padding::same, 1},
       {"grouped_oc", {1, 3, 3, 20, 64}, 64, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 2},
       {"ic_1_oc_16", {1, 4, 5, 70, 1}, 16, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
+      {"ic_1_oc_32_k5_unit_step", {1, 4, 5, 61, 1}, 32, {5, 5, 5}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
+      {"ic_1_oc_16_k3_valid_ow_29", {1, 4, 5, 31, 1}, 16, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::valid, 1},
+      {"ic_1_strided_not_unit_step", {1, 5, 5, 40, 1}, 16, {3, 3, 3}, {1, 1, 2}, {1, 1, 1}, Padding::same, 1},
+      {"long_runs_ic_64", {1, 3, 4, 30, 64}, 32, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
       // Activations fused into tasks: pointwise tasks of 7 positions cut rows, so a width
       // softmax must still see whole rows.
       {"k1_softmax_width", {2, 3, 2, 9, 8}, 5, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1,

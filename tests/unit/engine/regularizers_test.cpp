@@ -15,7 +15,7 @@ TEST(Regularizers, L1L2PenaltyIsTheWeightedSums) {
 
 TEST(Regularizers, AccumulatesInDouble) {
   // 2^24 + 1 ones: a float32 sum would stop at 2^24.
-  const Tensor x(Dims{(int64_t{1} << 24) + 1}, std::vector<float>((size_t{1} << 24) + 1, 1.0f));
+  const Tensor x(Dims{(int64_t{1} << 24) + 1}, FloatVector((size_t{1} << 24) + 1, 1.0f));
   EXPECT_DOUBLE_EQ(regularization_penalty({1.0, 0.0}, x), 16777217.0);
 }
 

@@ -69,12 +69,12 @@ TEST(Network, ATensorWithTwoConsumersIsNotChangedInPlaceByTheFirst) {
   net.set_output(sum);
   const Tensor x(Dims{1, 1, 1, 3, 1}, {-1.0f, 2.0f, -3.0f});
   const Tensor y = net.run({x}, pool);
-  EXPECT_EQ(y.values(), (std::vector<float>{-1.0f, 4.0f, -3.0f}));  // relu(x) + x
+  EXPECT_EQ(y.values(), (FloatVector{-1.0f, 4.0f, -3.0f}));  // relu(x) + x
   // A node feeding both inputs of one op.
   Network twice;
   const int t_in = twice.add_input("in");
   twice.set_output(twice.add("double", std::make_unique<AddOp>(), {t_in, t_in}));
-  EXPECT_EQ(twice.run({x}, pool).values(), (std::vector<float>{-2.0f, 4.0f, -6.0f}));
+  EXPECT_EQ(twice.run({x}, pool).values(), (FloatVector{-2.0f, 4.0f, -6.0f}));
 }
 
 TEST(Network, ShapesAndGridsBeforeRunning) {

@@ -42,18 +42,18 @@ TEST(TensorOps, ZeroPadPlacesTheInputAndCropTakesItBack) {
 
 TEST(TensorOps, ReluFollowsKerasFormula) {
   engine::ThreadPool pool(1);
-  const std::vector<float> xs{-2.0f, -0.5f, 0.0f, 0.25f, 0.5f, 1.0f, 7.0f};
+  const FloatVector xs{-2.0f, -0.5f, 0.0f, 0.25f, 0.5f, 1.0f, 7.0f};
   const auto apply = [&](float slope, float threshold, std::optional<float> max_value) {
     Tensor t(Dims{1, 1, 1, 7, 1}, xs);
     relu(t, slope, threshold, max_value, pool);
     return t.values();
   };
-  EXPECT_EQ(apply(0, 0, std::nullopt), (std::vector<float>{0, 0, 0, 0.25f, 0.5f, 1, 7}));
+  EXPECT_EQ(apply(0, 0, std::nullopt), (FloatVector{0, 0, 0, 0.25f, 0.5f, 1, 7}));
   // leaky: x > 0 ? x : slope * x
-  EXPECT_EQ(apply(0.5f, 0, std::nullopt), (std::vector<float>{-1.0f, -0.25f, 0, 0.25f, 0.5f, 1, 7}));
+  EXPECT_EQ(apply(0.5f, 0, std::nullopt), (FloatVector{-1.0f, -0.25f, 0, 0.25f, 0.5f, 1, 7}));
   // threshold 0.5, cap 6, slope 0.1: x > 0.5 ? min(x, 6) : 0.1 * (x - 0.5)
   const auto v = apply(0.1f, 0.5f, 6.0f);
-  const std::vector<float> want{0.1f * -2.5f, 0.1f * -1.0f, 0.1f * -0.5f, 0.1f * -0.25f, 0.0f, 1.0f, 6.0f};
+  const FloatVector want{0.1f * -2.5f, 0.1f * -1.0f, 0.1f * -0.5f, 0.1f * -0.25f, 0.0f, 1.0f, 6.0f};
   for (size_t i = 0; i < v.size(); ++i) EXPECT_NEAR(v[i], want[i], 1e-7) << "x = " << xs[i];
 }
 
@@ -66,7 +66,7 @@ TEST(TensorOps, EluAndPreluOnNegativesOnly) {
   // alpha per channel, broadcast over D, H, W.
   Tensor x(Dims{1, 2, 1, 1, 2}, {-1.0f, -1.0f, 3.0f, -2.0f});
   prelu(x, Tensor(Dims{1, 1, 1, 1, 2}, {0.1f, 0.2f}), pool);
-  EXPECT_EQ(x.values(), (std::vector<float>{-0.1f, -0.2f, 3.0f, -0.4f}));
+  EXPECT_EQ(x.values(), (FloatVector{-0.1f, -0.2f, 3.0f, -0.4f}));
   EXPECT_THROW(prelu(x, Tensor(Dims{1, 1, 1, 1, 3}, {1, 1, 1}), pool), Error);
 }
 
@@ -74,13 +74,13 @@ TEST(TensorOps, ScaleShiftAddConcat) {
   engine::ThreadPool pool(2);
   Tensor t = ramp({1, 1, 1, 2, 2});  // 1 2 | 3 4
   scale_shift_channels(t, {2.0f, -1.0f}, {0.5f, 10.0f}, pool);
-  EXPECT_EQ(t.values(), (std::vector<float>{2.5f, 8.0f, 6.5f, 6.0f}));
+  EXPECT_EQ(t.values(), (FloatVector{2.5f, 8.0f, 6.5f, 6.0f}));
   add_into(t, ramp({1, 1, 1, 2, 2}), pool);
-  EXPECT_EQ(t.values(), (std::vector<float>{3.5f, 10.0f, 9.5f, 10.0f}));
+  EXPECT_EQ(t.values(), (FloatVector{3.5f, 10.0f, 9.5f, 10.0f}));
   const Tensor a = ramp({1, 1, 1, 2, 1}), b = ramp({1, 1, 1, 2, 2});
   const Tensor c = concat_channels({&a, &b}, pool);
   EXPECT_EQ(c.dims(), (Dims{1, 1, 1, 2, 3}));
-  EXPECT_EQ(c.values(), (std::vector<float>{1, 1, 2, 2, 3, 4}));
+  EXPECT_EQ(c.values(), (FloatVector{1, 1, 2, 2, 3, 4}));
   EXPECT_THROW(add_into(t, a, pool), Error);
 }
 
@@ -93,13 +93,13 @@ TEST(TensorOps, ArgmaxTakesTheFirstOfEqualMaxima) {
 TEST(TensorOps, Normalization) {
   Tensor t(Dims{1, 1, 1, 4, 1}, {2, 4, 6, 10});
   normalize_minmax(t);
-  EXPECT_EQ(t.values(), (std::vector<float>{0.0f, 0.25f, 0.5f, 1.0f}));
+  EXPECT_EQ(t.values(), (FloatVector{0.0f, 0.25f, 0.5f, 1.0f}));
   Tensor z(Dims{1, 1, 1, 4, 1}, {1, 3, 5, 7});  // mean 4, population std sqrt(5)
   normalize_zscore(z);
   for (int i = 0; i < 4; ++i) EXPECT_NEAR(z.data()[i], (2 * i + 1 - 4) / std::sqrt(5.0), 1e-6);
   Tensor flat(Dims{1, 1, 1, 3, 1}, {3, 3, 3});
   normalize_minmax(flat);
-  EXPECT_EQ(flat.values(), (std::vector<float>{0, 0, 0}));
+  EXPECT_EQ(flat.values(), (FloatVector{0, 0, 0}));
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ namespace {
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-Tensor vec(std::vector<float> v) {
+Tensor vec(FloatVector v) {
   const auto n = static_cast<int64_t>(v.size());
   return Tensor(Dims{n}, std::move(v));
 }

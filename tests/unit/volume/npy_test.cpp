@@ -101,7 +101,7 @@ TEST(Npy, OtherRanksAndEmptyArrays) {
 
 TEST(Npy, Float16SpecialValues) {
   // float(numpy.float16(x)) for x in the fixture script, printed by python3 with repr().
-  const std::vector<float> expected = {0.0f,
+  const FloatVector expected = {0.0f,
                                        -0.0f,
                                        5.960464477539063e-08f,
                                        1.0013580322265625e-05f,
@@ -122,7 +122,7 @@ TEST(Npy, Float16SpecialValues) {
 
 TEST(Npy, WriteMatchesNumpySaveByteForByte) {
   TempDir dir;
-  std::vector<float> values(24);
+  FloatVector values(24);
   for (int64_t i = 0; i < 24; ++i) values[static_cast<size_t>(i)] = expected_value('f', 4, i);
   write_npy(dir.file("a.npy"), Tensor({2, 3, 4}, values));
   EXPECT_EQ(testing::read_bytes(dir.file("a.npy")), testing::read_bytes(fixture("numpy_save_f4_2x3x4.npy")));

@@ -284,7 +284,7 @@ TEST(VolumeRead, TwoDimensionalImagesHaveDepthOne) {
     SCOPED_TRACE(path);
     const Volume v = read_volume(path);
     EXPECT_EQ(v.data.dims(), (Dims{1, 1, 2, 3, 1}));
-    EXPECT_EQ(v.data.values(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+    EXPECT_EQ(v.data.values(), (FloatVector{1, 2, 3, 4, 5, 6}));
     EXPECT_EQ(v.geometry.spacing, (std::array<double, 3>{0.5, 2, 1}));
   }
   EXPECT_EQ(read_volume(mha).geometry.origin, (std::array<double, 3>{1, 2, 0}));
