@@ -248,6 +248,8 @@ TEST(FastConv3d, NamedEdgeCases) {
       {"ow_mr_plus_1", {1, 2, 2, 13, 16}, 64, {1, 1, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
       {"oc_tail_33", {1, 3, 4, 29, 8}, 33, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
       {"w_family_ow_65", {1, 2, 3, 65, 3}, 5, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
+      {"w_family_full_tiles_oc_5", {1, 2, 3, 130, 5}, 5, {3, 3, 3}, {1, 1, 1}, {2, 1, 4}, Padding::same, 1},
+      {"w_family_full_tiles_oc_11", {1, 2, 3, 97, 11}, 11, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
       {"w_family_stride3", {1, 5, 5, 50, 4}, 11, {3, 3, 3}, {3, 3, 3}, {1, 1, 1}, Padding::same, 1},
       {"w_family_dilation4", {1, 9, 9, 37, 5}, 5, {3, 3, 3}, {1, 1, 1}, {4, 4, 4}, Padding::same, 1},
       {"k1_pointwise", {1, 3, 3, 30, 32}, 32, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, Padding::valid, 1},
@@ -287,6 +289,7 @@ TEST(FastConv3d, NamedEdgeCases) {
       using Family = FastConv3dTuning::Family;
       compare({c.src, p}, isa, rng, true, {Family::oc, 1, 0, 7});
       compare({c.src, p}, isa, rng, true, {Family::w, 0, 1, 0});
+      compare({c.src, p}, isa, rng, true, {Family::oc, 0, 0, 0, FastConv3dTuning::Streaming::on});
     }
   }
 }
