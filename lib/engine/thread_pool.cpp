@@ -60,7 +60,6 @@ void ThreadPool::drain() {
       if (!error_) error_ = std::current_exception();
       failed_ = true;
     }
-    finished_.fetch_add(1);
   }
   if (active_.fetch_sub(1) == 1) {
     std::lock_guard<std::mutex> lock(mutex_);  // a waiter checks under the lock: no lost wake-up
@@ -93,14 +92,15 @@ void ThreadPool::parallel_for(int64_t count, const std::function<void(int64_t)>&
     task_ = &task;
     count_ = count;
     next_ = 0;
-    finished_ = 0;
     failed_ = false;
     error_ = nullptr;
     ++generation_;
   }
   wake_.notify_all();
   drain();
-  const auto done = [&] { return finished_.load() == count && active_.load() == 0; };
+  // The calling thread claimed until no index was left and each thread leaves drain()
+  // only after its last task: with none left inside, every task has finished.
+  const auto done = [&] { return active_.load() == 0; };
   spin_until(done);
   std::exception_ptr error;
   {

@@ -40,7 +40,6 @@ class ThreadPool {
   const std::function<void(int64_t)>* task_ = nullptr;
   int64_t count_ = 0;
   std::atomic<int64_t> next_{0};
-  std::atomic<int64_t> finished_{0};
   std::atomic<int> active_{0};  // threads inside drain() for the current job
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stop_{false};
