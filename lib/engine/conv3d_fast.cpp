@@ -48,6 +48,9 @@ constexpr double kMinOcLaneUse = 0.75;
 // 1.5x -> 1.8x one thread on 96^3 k5). Rings that do not fit are better served row by row.
 constexpr int64_t kWRowsPerTask = 4;
 
+// Output rows per task of the oc family (see run_oc_rows).
+constexpr int64_t kOcRowsPerTask = 8;
+
 // Bytes of converted input planes the w family may hold (the ring of run_w_planes).
 constexpr int64_t kWRingBytes = int64_t{48} << 20;
 // Rings larger than this have their rows prefetched before use (measured: it pays on
@@ -281,57 +284,76 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
   const bool merge_kw = DW == 1 && p_.groups == 1;
   const bool stream = streams_output(dst);
 
-  pool.parallel_for(N * OD * OH, [&](int64_t task) {
+  // Consecutive output rows share most of their input rows (a 3-row kernel: 4 output rows
+  // read 6 input rows, not 12): a task takes a few and copies each padded row once.
+  const int64_t SH = p_.strides[1], DH = p_.dilation[1], ph = plan.axis[1].pad_before;
+  const int64_t rows_per_task = std::min(OH, kOcRowsPerTask);
+  const int64_t row_groups = (OH + rows_per_task - 1) / rows_per_task;
+  const int64_t ih_span = (rows_per_task - 1) * SH + (KH - 1) * DH + 1;  // input rows per kd a task may read
+
+  pool.parallel_for(N * OD * row_groups, [&](int64_t task) {
     thread_local AlignedVector<float> scratch;
-    thread_local std::vector<const float*> rows;
+    thread_local std::vector<const float*> prepared;  // [kd][ih - ih_first]: the row to read, once made
+    thread_local std::vector<const float*> rows;      // [kd][kh] of the current output row
     thread_local std::vector<kernels::OcTap> taps;
-    const int64_t n = task / (OD * OH), od_local = (task / OH) % OD, od = slab.od_begin + od_local, oh = task % OH;
-    rows.assign(static_cast<size_t>(KD * KH), nullptr);
-    if (needs_copy && scratch.size() < static_cast<size_t>(KD * KH * row_floats))
-      scratch.resize(static_cast<size_t>(KD * KH * row_floats));
-    for (int64_t kd = 0; kd < KD; ++kd) {
-      const int64_t id = od * p_.strides[0] - plan.axis[0].pad_before + kd * p_.dilation[0];
-      if (id < 0 || id >= ID) continue;
-      for (int64_t kh = 0; kh < KH; ++kh) {
-        const int64_t ih = oh * p_.strides[1] - plan.axis[1].pad_before + kh * p_.dilation[1];
-        if (ih < 0 || ih >= IH) continue;
-        const float* in_row = s + ((n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC;
-        if (!needs_copy) {
-          rows[static_cast<size_t>(kd * KH + kh)] = in_row;
-          continue;
+    const int64_t n = task / (OD * row_groups), od_local = (task / row_groups) % OD, od = slab.od_begin + od_local;
+    const int64_t oh_first = (task % row_groups) * rows_per_task, oh_end = std::min(OH, oh_first + rows_per_task);
+    const int64_t ih_first = oh_first * SH - ph;
+    prepared.assign(static_cast<size_t>(KD * ih_span), nullptr);
+    if (needs_copy && scratch.size() < static_cast<size_t>(KD * ih_span * row_floats))
+      scratch.resize(static_cast<size_t>(KD * ih_span * row_floats));
+    for (int64_t oh = oh_first; oh < oh_end; ++oh) {
+      rows.assign(static_cast<size_t>(KD * KH), nullptr);
+      for (int64_t kd = 0; kd < KD; ++kd) {
+        const int64_t id = od * p_.strides[0] - plan.axis[0].pad_before + kd * p_.dilation[0];
+        if (id < 0 || id >= ID) continue;
+        for (int64_t kh = 0; kh < KH; ++kh) {
+          const int64_t ih = oh * SH - ph + kh * DH;
+          if (ih < 0 || ih >= IH) continue;
+          const int64_t slot = kd * ih_span + ih - ih_first;
+          const float*& row = prepared[static_cast<size_t>(slot)];
+          if (row == nullptr) {
+            // Copied on first use, just before the kernel reads it.
+            const float* in_row = s + ((n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC;
+            if (needs_copy) {
+              float* buf = scratch.data() + slot * row_floats;
+              std::fill(buf, buf + pw * IC, 0.0f);
+              std::memcpy(buf + pw * IC, in_row, static_cast<size_t>(IW * IC) * sizeof(float));
+              std::fill(buf + (pw + IW) * IC, buf + row_floats, 0.0f);
+              row = buf;
+            } else {
+              row = in_row;
+            }
+          }
+          rows[static_cast<size_t>(kd * KH + kh)] = row;
         }
-        float* buf = scratch.data() + (kd * KH + kh) * row_floats;
-        std::fill(buf, buf + pw * IC, 0.0f);
-        std::memcpy(buf + pw * IC, in_row, static_cast<size_t>(IW * IC) * sizeof(float));
-        std::fill(buf + (pw + IW) * IC, buf + row_floats, 0.0f);
-        rows[static_cast<size_t>(kd * KH + kh)] = buf;
       }
-    }
-    float* out_row = dst.data() + ((n * OD + od_local) * OH + oh) * OW * OC;
-    for (int64_t g = 0; g < p_.groups; ++g) {
-      // The row's taps in the packed weights' order.
-      taps.clear();
-      for (int64_t t = 0; t < KD * KH; ++t) {
-        const float* row = rows[static_cast<size_t>(t)];
-        if (row == nullptr) continue;
-        if (merge_kw) {
-          taps.push_back({row, t * KW * ICG});
-          continue;
+      float* out_row = dst.data() + ((n * OD + od_local) * OH + oh) * OW * OC;
+      for (int64_t g = 0; g < p_.groups; ++g) {
+        // The row's taps in the packed weights' order.
+        taps.clear();
+        for (int64_t t = 0; t < KD * KH; ++t) {
+          const float* row = rows[static_cast<size_t>(t)];
+          if (row == nullptr) continue;
+          if (merge_kw) {
+            taps.push_back({row, t * KW * ICG});
+            continue;
+          }
+          for (int64_t k = 0; k < KW; ++k) taps.push_back({row + k * DW * IC + g * ICG, (t * KW + k) * ICG});
         }
-        for (int64_t k = 0; k < KW; ++k) taps.push_back({row + k * DW * IC + g * ICG, (t * KW + k) * ICG});
+        kernels::OcRowArgs a = oc_args_for_group(p_, g, packed_.data(), bias_.data(), blocks_, block_width_);
+        a.taps = taps.data();
+        a.tap_count = static_cast<int64_t>(taps.size());
+        a.run = merge_kw ? KW * ICG : ICG;
+        a.step = SW * IC;
+        a.out = out_row + g * OCG;
+        a.ow = OW;
+        a.prefetch_out = true;
+        a.stream_out = stream;
+        kernel(a);
       }
-      kernels::OcRowArgs a = oc_args_for_group(p_, g, packed_.data(), bias_.data(), blocks_, block_width_);
-      a.taps = taps.data();
-      a.tap_count = static_cast<int64_t>(taps.size());
-      a.run = merge_kw ? KW * ICG : ICG;
-      a.step = SW * IC;
-      a.out = out_row + g * OCG;
-      a.ow = OW;
-      a.prefetch_out = true;
-      a.stream_out = stream;
-      kernel(a);
+      finish_lines(out_row, 1, OW);
     }
-    finish_lines(out_row, 1, OW);
   });
 }
 

@@ -66,6 +66,9 @@ __attribute__((noinline)) void store_partial_block(const vec (&acc)[MR][NV], flo
   }
 }
 
+// Weight rows (one input channel's NV vectors) the oc kernel prefetches ahead of use.
+constexpr int kWeightPrefetchRows = 24;
+
 // `tiles` consecutive register tiles of MR output positions x NV vectors of channels,
 // starting at ow0, in one call so that loop invariants stay in registers.
 // KW > 0: inputs of unit step (one input channel, stride 1) and runs of exactly KW
@@ -126,6 +129,10 @@ void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
         vec wv[NV];
         #pragma GCC unroll 32
         for (int v = 0; v < NV; ++v) wv[v] = load(w + c * NB + v * kVW);
+        // The weights stream from L2 (a block's taps outgrow L1): ask for them ahead,
+        // across tap boundaries too, where the hardware prefetcher restarts (measured +0..6%).
+        #pragma GCC unroll 32
+        for (int v = 0; v < NV; ++v) __builtin_prefetch(w + (c + kWeightPrefetchRows) * NB + v * kVW, 0, 3);
         #pragma GCC unroll 32
         for (int m = 0; m < MR; ++m) {
           const vec xb = splat(x[m * step + c]);

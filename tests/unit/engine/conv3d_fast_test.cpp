@@ -261,6 +261,11 @@ TEST(FastConv3d, NamedEdgeCases) {
       {"ic_1_oc_16_k3_valid_ow_29", {1, 4, 5, 31, 1}, 16, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::valid, 1},
       {"ic_1_strided_not_unit_step", {1, 5, 5, 40, 1}, 16, {3, 3, 3}, {1, 1, 2}, {1, 1, 1}, Padding::same, 1},
       {"long_runs_ic_64", {1, 3, 4, 30, 64}, 32, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
+      // oc tasks take several output rows and share their padded input rows: a last group
+      // of 3 rows, strided and dilated H, and rows a stride skips.
+      {"oc_row_groups_h_19_stride_2", {1, 3, 37, 12, 16}, 32, {3, 3, 3}, {1, 2, 1}, {1, 1, 1}, Padding::same, 1},
+      {"oc_row_groups_h_dilation_3", {1, 3, 21, 9, 16}, 32, {3, 3, 3}, {1, 1, 1}, {1, 3, 1}, Padding::same, 1},
+      {"oc_row_groups_rows_skipped", {1, 2, 25, 8, 16}, 16, {1, 1, 3}, {1, 2, 1}, {1, 1, 1}, Padding::valid, 1},
       // Activations fused into tasks: pointwise tasks of 7 positions cut rows, so a width
       // softmax must still see whole rows.
       {"k1_softmax_width", {2, 3, 2, 9, 8}, 5, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1,
