@@ -253,7 +253,9 @@ void FastConv3d::run_pointwise(const Tensor& src, Tensor& dst, const DepthSlab& 
       kernels::OcRowArgs a = oc_args_for_group(p_, g, packed_.data(), bias_.data(), blocks_, block_width_);
       a.taps = &tap;
       a.tap_count = 1;
-      a.run = p_.ic / p_.groups;
+      a.channels = p_.ic / p_.groups;
+      a.kw = 1;
+      a.kw_gap = a.channels;
       a.step = p_.ic;
       a.out = out + g * OCG;
       a.ow = count;
@@ -279,9 +281,6 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
   const auto kernel = isa_->oc_row[oc_nv_ - 1];
   const float* s = src.data();
   const int64_t ICG = IC / p_.groups;
-  // With dilation 1 along W and no groups the kw taps of a row are one contiguous run of
-  // kw * IC inputs: one tap per row, a longer inner loop.
-  const bool merge_kw = DW == 1 && p_.groups == 1;
   const bool stream = streams_output(dst);
 
   // Consecutive output rows share most of their input rows (a 3-row kernel: 4 output rows
@@ -330,21 +329,16 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
       }
       float* out_row = dst.data() + ((n * OD + od_local) * OH + oh) * OW * OC;
       for (int64_t g = 0; g < p_.groups; ++g) {
-        // The row's taps in the packed weights' order.
+        // The row's (kd, kh) taps in the packed weights' order.
         taps.clear();
-        for (int64_t t = 0; t < KD * KH; ++t) {
-          const float* row = rows[static_cast<size_t>(t)];
-          if (row == nullptr) continue;
-          if (merge_kw) {
-            taps.push_back({row, t * KW * ICG});
-            continue;
-          }
-          for (int64_t k = 0; k < KW; ++k) taps.push_back({row + k * DW * IC + g * ICG, (t * KW + k) * ICG});
-        }
+        for (int64_t t = 0; t < KD * KH; ++t)
+          if (const float* row = rows[static_cast<size_t>(t)]) taps.push_back({row + g * ICG, t * KW * ICG});
         kernels::OcRowArgs a = oc_args_for_group(p_, g, packed_.data(), bias_.data(), blocks_, block_width_);
         a.taps = taps.data();
         a.tap_count = static_cast<int64_t>(taps.size());
-        a.run = merge_kw ? KW * ICG : ICG;
+        a.channels = ICG;
+        a.kw = KW;
+        a.kw_gap = DW * IC;
         a.step = SW * IC;
         a.out = out_row + g * OCG;
         a.ow = OW;

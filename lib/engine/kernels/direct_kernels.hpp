@@ -6,20 +6,24 @@
 
 namespace voxconv::engine::kernels {
 
-// One run of inputs that meets one run of packed weights: `run` consecutive floats at x
-// (output position 0; position p adds p * step) times weights rows w_row .. w_row + run.
+// One (kd, kh) row of taps: the inputs of its kw taps for output position 0 start at
+// x + k * kw_gap (position p adds p * step), each `channels` floats long, and meet weight
+// rows w_row + k * channels + c.
 struct OcTap {
   const float* x;
   int64_t w_row;
 };
 
 // One output row (n, od, oh) of one group, computed by the output-channel-vectorized
-// family: out[ow][oc] for all ow. Taps that fall in the zero padding are left out of
-// `taps`; the sum runs over taps in order, then over each tap's run.
+// family: out[ow][oc] for all ow. Rows that fall in the zero padding are left out of
+// `taps`. Each output sums the rows in order; within a row, kw then channel in the
+// general kernel, channel then kw in the shared-broadcast one (stride 1 along W).
 struct OcRowArgs {
   const OcTap* taps;
   int64_t tap_count;
-  int64_t run;               // floats per tap: icg, or kw * icg when a row's taps are contiguous
+  int64_t channels;          // input channels per kw tap (icg)
+  int64_t kw;                // kw taps per row
+  int64_t kw_gap;            // floats between consecutive kw taps' inputs (dw * in_ic)
   int64_t step;              // floats between consecutive output positions in the input (sw * in_ic)
   const float* packed;       // [block][weight row = ((kd,kh,kw), c)][VW*nv], zero-padded columns
   int64_t weight_rows;       // rows per block (KD*KH*KW*icg)

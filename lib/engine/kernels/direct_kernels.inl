@@ -66,112 +66,161 @@ __attribute__((noinline)) void store_partial_block(const vec (&acc)[MR][NV], flo
   }
 }
 
-// Weight rows (one input channel's NV vectors) the oc kernel prefetches ahead of use.
+// Weight rows (one input channel's NV vectors) the oc kernels prefetch ahead of use.
 constexpr int kWeightPrefetchRows = 24;
 
-// `tiles` consecutive register tiles of MR output positions x NV vectors of channels,
-// starting at ow0, in one call so that loop invariants stay in registers.
-// KW > 0: inputs of unit step (one input channel, stride 1) and runs of exactly KW
-// floats (a row's kw taps): each broadcast input then serves the KW output positions
-// that read it, against KW weight vectors held in registers, which halves the loads of
-// a first layer. Every accumulator still sums its run in order c = 0..KW-1.
-template <int MR, int NV, int KW = 0>
-void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
-  constexpr int NB = NV * kVW;
-  const int64_t step = a.step, run = a.run;
-  const float* wblock = a.packed + block * a.weight_rows * NB;
-  const float* bias = a.bias + block * NB;
-  const int64_t valid = block == a.blocks - 1 ? a.valid_last : NB;
-  const bool stream = a.stream_out && a.out_stride % kVW == 0 &&
-                      reinterpret_cast<uintptr_t>(a.out) % (kVW * sizeof(float)) == 0;
-  for (int64_t tile = 0; tile < tiles; ++tile, ow0 += MR) {
-    // Outputs are written once and usually not in cache: start fetching the lines of the
-    // tile after next, so that its stores do not wait for memory.
-    if (a.prefetch_out && !stream && tile + 2 < tiles) {
-      const float* ahead = a.out + (ow0 + 2 * MR) * a.out_stride + block * NB;
-      #pragma GCC unroll 32
-      for (int m = 0; m < MR; ++m)
-        #pragma GCC unroll 32
-        for (int v = 0; v < NV; ++v) __builtin_prefetch(ahead + m * a.out_stride + v * kVW, 1, 3);
-    }
-    vec acc[MR][NV];
+// Outputs are written once and usually not in cache: start fetching the lines of the
+// tile after next, so that its stores do not wait for memory.
+template <int MR, int NV>
+inline void prefetch_tile_output(const OcRowArgs& a, int64_t ow0, int64_t block) {
+  const float* ahead = a.out + (ow0 + 2 * MR) * a.out_stride + block * NV * kVW;
+  #pragma GCC unroll 32
+  for (int m = 0; m < MR; ++m)
     #pragma GCC unroll 32
-    for (int v = 0; v < NV; ++v) {
-      const vec b = load(bias + v * kVW);
-      #pragma GCC unroll 32
-      for (int m = 0; m < MR; ++m) acc[m][v] = b;
-    }
-    for (int64_t j = 0; j < a.tap_count; ++j) {
-      const float* x = a.taps[j].x + ow0 * step;
-      const float* w = wblock + a.taps[j].w_row * NB;
-      if constexpr (KW > 0) {
-        const float* xs = a.taps[j].x + ow0;  // step 1
-        // Opaque to the optimizer: otherwise GCC hoists (ow0 + i) * 4 for every i out of
-        // the tap loop and spills them, instead of addressing xs + constant.
-        asm("" : "+r"(xs));
-        vec wv[KW][NV];
-        #pragma GCC unroll 32
-        for (int c = 0; c < KW; ++c)
-          #pragma GCC unroll 32
-          for (int v = 0; v < NV; ++v) wv[c][v] = load(w + c * NB + v * kVW);
-        #pragma GCC unroll 64
-        for (int i = 0; i < MR + KW - 1; ++i) {
-          const vec xb = splat(xs[i]);
-          #pragma GCC unroll 32
-          for (int c = 0; c < KW; ++c)
-            if (i - c >= 0 && i - c < MR)
-              #pragma GCC unroll 32
-              for (int v = 0; v < NV; ++v) acc[i - c][v] += xb * wv[c][v];
-        }
-        continue;
-      }
-      for (int64_t c = 0; c < run; ++c) {
-        vec wv[NV];
-        #pragma GCC unroll 32
-        for (int v = 0; v < NV; ++v) wv[v] = load(w + c * NB + v * kVW);
-        // The weights stream from L2 (a block's taps outgrow L1): ask for them ahead,
-        // across tap boundaries too, where the hardware prefetcher restarts (measured +0..6%).
-        #pragma GCC unroll 32
-        for (int v = 0; v < NV; ++v) __builtin_prefetch(w + (c + kWeightPrefetchRows) * NB + v * kVW, 0, 3);
-        #pragma GCC unroll 32
-        for (int m = 0; m < MR; ++m) {
-          const vec xb = splat(x[m * step + c]);
-          #pragma GCC unroll 32
-          for (int v = 0; v < NV; ++v) acc[m][v] += xb * wv[v];
-        }
-      }
-    }
-    float* out = a.out + ow0 * a.out_stride + block * NB;
-    if (a.relu) {
-      #pragma GCC unroll 32
-      for (int m = 0; m < MR; ++m)
-        #pragma GCC unroll 32
-        for (int v = 0; v < NV; ++v) acc[m][v] = acc[m][v] > vec{} ? acc[m][v] : vec{};
-    }
-    if (valid != NB) {
-      store_partial_block<MR, NV>(acc, out, a.out_stride, valid);
-      continue;
-    }
-    if (stream) {
-      #pragma GCC unroll 32
-      for (int m = 0; m < MR; ++m)
-        #pragma GCC unroll 32
-        for (int v = 0; v < NV; ++v) store_stream(out + m * a.out_stride + v * kVW, acc[m][v]);
-      continue;
-    }
+    for (int v = 0; v < NV; ++v) __builtin_prefetch(ahead + m * a.out_stride + v * kVW, 1, 3);
+}
+
+template <int MR, int NV>
+inline void init_tile(vec (&acc)[MR][NV], const float* bias) {
+  #pragma GCC unroll 32
+  for (int v = 0; v < NV; ++v) {
+    const vec b = load(bias + v * kVW);
     #pragma GCC unroll 32
-    for (int m = 0; m < MR; ++m)
-      #pragma GCC unroll 32
-      for (int v = 0; v < NV; ++v) store(out + m * a.out_stride + v * kVW, acc[m][v]);
+    for (int m = 0; m < MR; ++m) acc[m][v] = b;
   }
 }
 
-// Calls oc_tiles<size> for a run-time size in [1, MR].
-template <int NV, int MR, int KW>
+// relu if asked, then the `valid` first columns of each tile row to out.
+template <int MR, int NV>
+inline void store_tile(vec (&acc)[MR][NV], const OcRowArgs& a, float* out, int64_t valid, bool stream) {
+  if (a.relu) {
+    #pragma GCC unroll 32
+    for (int m = 0; m < MR; ++m)
+      #pragma GCC unroll 32
+      for (int v = 0; v < NV; ++v) acc[m][v] = acc[m][v] > vec{} ? acc[m][v] : vec{};
+  }
+  if (valid != NV * kVW) return store_partial_block<MR, NV>(acc, out, a.out_stride, valid);
+  #pragma GCC unroll 32
+  for (int m = 0; m < MR; ++m)
+    #pragma GCC unroll 32
+    for (int v = 0; v < NV; ++v) {
+      if (stream) store_stream(out + m * a.out_stride + v * kVW, acc[m][v]);
+      else store(out + m * a.out_stride + v * kVW, acc[m][v]);
+    }
+}
+
+// Whether a row's non-temporal stores are possible: aligned full vectors.
+inline bool can_stream(const OcRowArgs& a) {
+  return a.stream_out && a.out_stride % kVW == 0 && reinterpret_cast<uintptr_t>(a.out) % (kVW * sizeof(float)) == 0;
+}
+
+// The general kernel: `tiles` consecutive register tiles of MR output positions x NV
+// vectors of channels, starting at ow0, in one call so that loop invariants stay in
+// registers. Each input broadcast meets the NV weight vectors of one (kw, channel).
+template <int MR, int NV>
+void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
+  constexpr int NB = NV * kVW;
+  const int64_t step = a.step;
+  // A row's kw taps are one run of kw * channels floats when they are adjacent.
+  const bool adjacent = a.kw_gap == a.channels;
+  const int64_t runs = adjacent ? 1 : a.kw, run = adjacent ? a.kw * a.channels : a.channels;
+  const float* wblock = a.packed + block * a.weight_rows * NB;
+  const int64_t valid = block == a.blocks - 1 ? a.valid_last : NB;
+  const bool stream = can_stream(a);
+  for (int64_t tile = 0; tile < tiles; ++tile, ow0 += MR) {
+    if (a.prefetch_out && !stream && tile + 2 < tiles) prefetch_tile_output<MR, NV>(a, ow0, block);
+    vec acc[MR][NV];
+    init_tile<MR, NV>(acc, a.bias + block * NB);
+    for (int64_t j = 0; j < a.tap_count; ++j)
+      for (int64_t r = 0; r < runs; ++r) {
+        const float* x = a.taps[j].x + r * a.kw_gap + ow0 * step;
+        const float* w = wblock + (a.taps[j].w_row + r * run) * NB;
+        for (int64_t c = 0; c < run; ++c) {
+          vec wv[NV];
+          #pragma GCC unroll 32
+          for (int v = 0; v < NV; ++v) wv[v] = load(w + c * NB + v * kVW);
+          // The weights stream from L2 (a block's taps outgrow L1): ask for them ahead,
+          // across tap boundaries too, where the hardware prefetcher restarts (measured +0..6%).
+          #pragma GCC unroll 32
+          for (int v = 0; v < NV; ++v) __builtin_prefetch(w + (c + kWeightPrefetchRows) * NB + v * kVW, 0, 3);
+          #pragma GCC unroll 32
+          for (int m = 0; m < MR; ++m) {
+            const vec xb = splat(x[m * step + c]);
+            #pragma GCC unroll 32
+            for (int v = 0; v < NV; ++v) acc[m][v] += xb * wv[v];
+          }
+        }
+      }
+    store_tile<MR, NV>(acc, a, a.out + ow0 * a.out_stride + block * NB, valid, stream);
+  }
+}
+
+// The shared-broadcast kernel, for rows whose kw taps are DW output positions apart in
+// the input (kw_gap == DW * step: stride 1 along W, dilation DW). Input
+// position i of the tile, channel c, is broadcast once and meets the KW weight vectors
+// (held in registers) of the KW outputs i - k * DW that read it: KW times fewer
+// broadcasts than the general kernel, whose broadcasts cost FMA throughput (measured in
+// cache: 180 -> 205 GFLOP/s for 16-64 channels). UNIT_STEP: one input channel, step 1,
+// so that the input offsets are constants.
+template <int MR, int NV, int KW, int DW, bool UNIT_STEP>
+void oc_shared_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
+  constexpr int NB = NV * kVW;
+  const int64_t step = UNIT_STEP ? 1 : a.step, channels = UNIT_STEP ? 1 : a.channels;
+  const float* wblock = a.packed + block * a.weight_rows * NB;
+  const int64_t valid = block == a.blocks - 1 ? a.valid_last : NB;
+  const bool stream = can_stream(a);
+  for (int64_t tile = 0; tile < tiles; ++tile, ow0 += MR) {
+    if (a.prefetch_out && !stream && tile + 2 < tiles) prefetch_tile_output<MR, NV>(a, ow0, block);
+    vec acc[MR][NV];
+    init_tile<MR, NV>(acc, a.bias + block * NB);
+    for (int64_t j = 0; j < a.tap_count; ++j) {
+      const float* xs = a.taps[j].x + ow0 * step;
+      // Opaque to the optimizer: otherwise GCC hoists (ow0 + i) * 4 for every i out of
+      // the tap loop and spills them, instead of addressing xs + constant.
+      asm("" : "+r"(xs));
+      const float* w = wblock + a.taps[j].w_row * NB;
+      for (int64_t c = 0; c < channels; ++c) {
+        vec wv[KW][NV];
+        #pragma GCC unroll 32
+        for (int k = 0; k < KW; ++k)
+          #pragma GCC unroll 32
+          for (int v = 0; v < NV; ++v) wv[k][v] = load(w + (k * channels + c) * NB + v * kVW);
+        #pragma GCC unroll 64
+        for (int i = 0; i < MR + (KW - 1) * DW; ++i) {
+          const vec xb = splat(xs[i * step + c]);
+          #pragma GCC unroll 32
+          for (int k = 0; k < KW; ++k)
+            if (i - k * DW >= 0 && i - k * DW < MR)
+              #pragma GCC unroll 32
+              for (int v = 0; v < NV; ++v) acc[i - k * DW][v] += xb * wv[k][v];
+        }
+      }
+    }
+    store_tile<MR, NV>(acc, a, a.out + ow0 * a.out_stride + block * NB, valid, stream);
+  }
+}
+
+// The two kernels as types, to pass to the tiling below.
+struct OcGeneral {
+  template <int MR, int NV>
+  static void run(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
+    oc_tiles<MR, NV>(a, ow0, tiles, block);
+  }
+};
+template <int KW, int DW, bool UNIT_STEP>
+struct OcShared {
+  template <int MR, int NV>
+  static void run(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
+    oc_shared_tiles<MR, NV, KW, DW, UNIT_STEP>(a, ow0, tiles, block);
+  }
+};
+
+// Calls Kernel's tiles of size MR for a run-time size in [1, MR].
+template <int NV, int MR, typename Kernel>
 void oc_tiles_of_size(const OcRowArgs& a, int64_t size, int64_t ow0, int64_t tiles, int64_t block) {
   if constexpr (MR > 0) {
-    if (size == MR) return oc_tiles<MR, NV, KW>(a, ow0, tiles, block);
-    oc_tiles_of_size<NV, MR - 1, KW>(a, size, ow0, tiles, block);
+    if (size == MR) return Kernel::template run<MR, NV>(a, ow0, tiles, block);
+    oc_tiles_of_size<NV, MR - 1, Kernel>(a, size, ow0, tiles, block);
   }
 }
 
@@ -180,33 +229,45 @@ void oc_tiles_of_size(const OcRowArgs& a, int64_t size, int64_t ow0, int64_t til
 // row needs a general register for its input offset; more spill them).
 constexpr int oc_mr(int nv) { return VOXCONV_ACC / nv < 13 ? VOXCONV_ACC / nv : 13; }
 
-// Tile height of the unit-step kernels: accumulators, KW weight vectors per channel
-// vector and a broadcast fill the register file (32 vector registers with AVX-512, 16
-// otherwise) but one; the input offsets are constants, so no general-register limit applies.
+// Tile height of the shared-broadcast kernels: accumulators beside KW weight vectors per
+// channel vector and a broadcast, with a few registers to spare (measured: NV = 2, KW = 3
+// runs 11 positions at 205 GFLOP/s, 12 at 192).
 constexpr int kVectorRegisters = kVW >= 16 ? 32 : 16;
-constexpr int oc_mr_unit_step(int nv, int kw) { return (kVectorRegisters - 2 - kw * nv) / nv; }
+constexpr int oc_mr_shared(int nv, int kw) { return (kVectorRegisters - 4 - kw * nv) / nv; }
 
-template <int NV, int MR, int KW>
+template <int NV, int MR, typename Kernel>
 void oc_row_tiles(const OcRowArgs& a) {
   // The fewest tiles that cover the row, of nearly equal sizes: a short tail tile would
   // run at FMA latency rather than throughput (e.g. 40 = 4 x 10, not 3 x 13 + 1).
   const int64_t tiles = (a.ow + MR - 1) / MR;
   const int64_t small = a.ow / tiles, large_count = a.ow % tiles;
   for (int64_t block = 0; block < a.blocks; ++block) {
-    if (large_count > 0) oc_tiles_of_size<NV, MR, KW>(a, small + 1, 0, large_count, block);
-    oc_tiles_of_size<NV, MR, KW>(a, small, large_count * (small + 1), tiles - large_count, block);
+    if (large_count > 0) oc_tiles_of_size<NV, MR, Kernel>(a, small + 1, 0, large_count, block);
+    oc_tiles_of_size<NV, MR, Kernel>(a, small, large_count * (small + 1), tiles - large_count, block);
   }
   if (a.stream_out) stream_fence();  // streamed lines reach memory before the task ends
 }
 
+// The shared kernel for KW taps DW positions apart, when its tiles are tall enough:
+// tiles under 6 positions would run at FMA latency. Returns whether it ran.
+template <int NV, int KW, int DW>
+bool oc_row_shared(const OcRowArgs& a) {
+  constexpr int MR = oc_mr_shared(NV, KW);
+  if constexpr (MR >= 6) {
+    if (a.kw != KW || a.kw_gap != DW * a.step) return false;
+    if (a.step == 1 && a.channels == 1) oc_row_tiles<NV, MR, OcShared<KW, DW, true>>(a);
+    else oc_row_tiles<NV, MR, OcShared<KW, DW, false>>(a);
+    return true;
+  }
+  return false;
+}
+
 template <int NV>
 void oc_row_nv(const OcRowArgs& a) {
-  // Tiles under 6 positions would run at FMA latency: the general kernel does better.
-  if constexpr (oc_mr_unit_step(NV, 3) >= 6)
-    if (a.step == 1 && a.run == 3) return oc_row_tiles<NV, oc_mr_unit_step(NV, 3), 3>(a);
-  if constexpr (oc_mr_unit_step(NV, 5) >= 6)
-    if (a.step == 1 && a.run == 5) return oc_row_tiles<NV, oc_mr_unit_step(NV, 5), 5>(a);
-  oc_row_tiles<NV, oc_mr(NV), 0>(a);
+  // Shared broadcasts pay while NV * KW weight vectors leave room for a tall tile.
+  if constexpr (NV <= 2)
+    if (oc_row_shared<NV, 3, 1>(a) || oc_row_shared<NV, 3, 2>(a) || oc_row_shared<NV, 5, 1>(a)) return;
+  oc_row_tiles<NV, oc_mr(NV), OcGeneral>(a);
 }
 
 // ---- width-vectorized family (small channel counts) --------------------------------
