@@ -37,6 +37,9 @@ struct OcRowArgs {
   // Prefetch output lines ahead of the stores: pays off on short rows, where the hardware
   // prefetcher has no time to detect the stream; costs on long flat ones (pointwise).
   bool prefetch_out;
+  // Prefetch the inputs of the tile after next (first tap): for long flat rows read once
+  // from memory (pointwise), where each tile's broadcasts would otherwise miss in turn.
+  bool prefetch_in;
   // Write full, aligned output vectors with non-temporal stores: for outputs far larger
   // than the caches, which would otherwise read every line before overwriting it.
   bool stream_out;

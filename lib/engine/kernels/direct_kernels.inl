@@ -66,6 +66,8 @@ __attribute__((noinline)) void store_partial_block(const vec (&acc)[MR][NV], flo
   }
 }
 
+constexpr int64_t kLineFloats = 64 / sizeof(float);
+
 // Weight rows (one input channel's NV vectors) the oc kernels prefetch ahead of use.
 constexpr int kWeightPrefetchRows = 24;
 
@@ -129,6 +131,10 @@ void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
   const bool stream = can_stream(a);
   for (int64_t tile = 0; tile < tiles; ++tile, ow0 += MR) {
     if (a.prefetch_out && !stream && tile + 2 < tiles) prefetch_tile_output<MR, NV>(a, ow0, block);
+    if (a.prefetch_in && tile + 4 < tiles) {
+      const float* ahead = a.taps[0].x + (ow0 + 4 * MR) * step;
+      for (int64_t i = 0; i < MR * step; i += kLineFloats) __builtin_prefetch(ahead + i, 0, 3);
+    }
     vec acc[MR][NV];
     init_tile<MR, NV>(acc, a.bias + block * NB);
     for (int64_t j = 0; j < a.tap_count; ++j)
@@ -155,17 +161,18 @@ void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
   }
 }
 
-// The shared-broadcast kernel, for rows whose kw taps are DW output positions apart in
-// the input (kw_gap == DW * step: stride 1 along W, dilation DW). Input
-// position i of the tile, channel c, is broadcast once and meets the KW weight vectors
-// (held in registers) of the KW outputs i - k * DW that read it: KW times fewer
+// The shared-broadcast kernel, for rows whose kw taps are DW input columns apart and
+// whose outputs are SW columns apart (kw_gap * SW == DW * step). Input column i of the
+// tile, channel c, is broadcast once and meets the weight vectors (held in registers) of
+// every tap k of every output m with m * SW + k * DW == i: up to KW times fewer
 // broadcasts than the general kernel, whose broadcasts cost FMA throughput (measured in
-// cache: 180 -> 205 GFLOP/s for 16-64 channels). UNIT_STEP: one input channel, step 1,
-// so that the input offsets are constants.
-template <int MR, int NV, int KW, int DW, bool UNIT_STEP>
+// cache, stride 1: 180 -> 205 GFLOP/s for 16-64 channels). ONE_CHANNEL: a single input
+// channel, one float per column, so that the input offsets are constants.
+template <int MR, int NV, int KW, int DW, int SW, bool ONE_CHANNEL>
 void oc_shared_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
   constexpr int NB = NV * kVW;
-  const int64_t step = UNIT_STEP ? 1 : a.step, channels = UNIT_STEP ? 1 : a.channels;
+  constexpr int kColumns = (MR - 1) * SW + (KW - 1) * DW + 1;
+  const int64_t column = ONE_CHANNEL ? 1 : a.step / SW, channels = ONE_CHANNEL ? 1 : a.channels;
   const float* wblock = a.packed + block * a.weight_rows * NB;
   const int64_t valid = block == a.blocks - 1 ? a.valid_last : NB;
   const bool stream = can_stream(a);
@@ -174,7 +181,7 @@ void oc_shared_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t blo
     vec acc[MR][NV];
     init_tile<MR, NV>(acc, a.bias + block * NB);
     for (int64_t j = 0; j < a.tap_count; ++j) {
-      const float* xs = a.taps[j].x + ow0 * step;
+      const float* xs = a.taps[j].x + ow0 * SW * column;
       // Opaque to the optimizer: otherwise GCC hoists (ow0 + i) * 4 for every i out of
       // the tap loop and spills them, instead of addressing xs + constant.
       asm("" : "+r"(xs));
@@ -186,13 +193,15 @@ void oc_shared_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t blo
           #pragma GCC unroll 32
           for (int v = 0; v < NV; ++v) wv[k][v] = load(w + (k * channels + c) * NB + v * kVW);
         #pragma GCC unroll 64
-        for (int i = 0; i < MR + (KW - 1) * DW; ++i) {
-          const vec xb = splat(xs[i * step + c]);
+        for (int i = 0; i < kColumns; ++i) {
+          const vec xb = splat(xs[i * column + c]);
           #pragma GCC unroll 32
-          for (int k = 0; k < KW; ++k)
-            if (i - k * DW >= 0 && i - k * DW < MR)
+          for (int k = 0; k < KW; ++k) {
+            const int m = (i - k * DW) / SW;
+            if (i - k * DW >= 0 && (i - k * DW) % SW == 0 && m < MR)
               #pragma GCC unroll 32
-              for (int v = 0; v < NV; ++v) acc[i - k * DW][v] += xb * wv[k][v];
+              for (int v = 0; v < NV; ++v) acc[m][v] += xb * wv[k][v];
+          }
         }
       }
     }
@@ -207,11 +216,11 @@ struct OcGeneral {
     oc_tiles<MR, NV>(a, ow0, tiles, block);
   }
 };
-template <int KW, int DW, bool UNIT_STEP>
+template <int KW, int DW, int SW, bool ONE_CHANNEL>
 struct OcShared {
   template <int MR, int NV>
   static void run(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
-    oc_shared_tiles<MR, NV, KW, DW, UNIT_STEP>(a, ow0, tiles, block);
+    oc_shared_tiles<MR, NV, KW, DW, SW, ONE_CHANNEL>(a, ow0, tiles, block);
   }
 };
 
@@ -248,15 +257,15 @@ void oc_row_tiles(const OcRowArgs& a) {
   if (a.stream_out) stream_fence();  // streamed lines reach memory before the task ends
 }
 
-// The shared kernel for KW taps DW positions apart, when its tiles are tall enough:
-// tiles under 6 positions would run at FMA latency. Returns whether it ran.
-template <int NV, int KW, int DW>
+// The shared kernel for KW taps DW columns apart and outputs SW apart, when its tiles
+// are tall enough: tiles under 6 positions would run at FMA latency. Returns whether it ran.
+template <int NV, int KW, int DW, int SW>
 bool oc_row_shared(const OcRowArgs& a) {
   constexpr int MR = oc_mr_shared(NV, KW);
   if constexpr (MR >= 6) {
-    if (a.kw != KW || a.kw_gap != DW * a.step) return false;
-    if (a.step == 1 && a.channels == 1) oc_row_tiles<NV, MR, OcShared<KW, DW, true>>(a);
-    else oc_row_tiles<NV, MR, OcShared<KW, DW, false>>(a);
+    if (a.kw != KW || a.kw_gap * SW != DW * a.step) return false;
+    if (a.channels == 1 && a.step == SW) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, true>>(a);
+    else oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false>>(a);
     return true;
   }
   return false;
@@ -266,7 +275,9 @@ template <int NV>
 void oc_row_nv(const OcRowArgs& a) {
   // Shared broadcasts pay while NV * KW weight vectors leave room for a tall tile.
   if constexpr (NV <= 2)
-    if (oc_row_shared<NV, 3, 1>(a) || oc_row_shared<NV, 3, 2>(a) || oc_row_shared<NV, 5, 1>(a)) return;
+    if (oc_row_shared<NV, 3, 1, 1>(a) || oc_row_shared<NV, 3, 2, 1>(a) || oc_row_shared<NV, 5, 1, 1>(a) ||
+        oc_row_shared<NV, 3, 1, 2>(a))
+      return;
   oc_row_tiles<NV, oc_mr(NV), OcGeneral>(a);
 }
 

@@ -271,9 +271,10 @@ TEST(FastConv3d, NamedEdgeCases) {
       {"ic_1_oc_16_k3_valid_ow_29", {1, 4, 5, 31, 1}, 16, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::valid, 1},
       {"ic_1_strided_not_unit_step", {1, 5, 5, 40, 1}, 16, {3, 3, 3}, {1, 1, 2}, {1, 1, 1}, Padding::same, 1},
       {"long_runs_ic_64", {1, 3, 4, 30, 64}, 32, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
-      // Shared-broadcast kernels: dilated W, five taps, groups, one input channel dilated.
+      // Shared-broadcast kernels: dilated W, five taps, strided W, groups, one input channel dilated.
       {"shared_dilation_2_w", {1, 3, 4, 37, 16}, 32, {3, 3, 3}, {1, 1, 1}, {1, 1, 2}, Padding::same, 1},
       {"shared_k5_ic_24", {1, 3, 3, 30, 24}, 32, {3, 3, 5}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
+      {"shared_stride_2_w", {1, 3, 4, 41, 16}, 32, {3, 3, 3}, {1, 1, 2}, {1, 1, 1}, Padding::same, 1},
       {"shared_grouped", {1, 3, 3, 25, 32}, 32, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 2},
       {"shared_ic_1_dilation_2", {1, 4, 5, 50, 1}, 16, {3, 3, 3}, {1, 1, 1}, {1, 1, 2}, Padding::same, 1},
       // oc tasks take several output rows and share their padded input rows: a last group
