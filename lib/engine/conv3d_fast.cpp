@@ -384,6 +384,11 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
   const int64_t rows_per_task = prefetch_rows ? 1 : kWRowsPerTask;
   const ConvertRow convert = planar_row_converter(IC);
   const int64_t chunks = (OCG + isa_->max_oc_block - 1) / isa_->max_oc_block;
+  // Tap k of group g reads phase (k * DW) % SW of its channels, k * DW / SW columns on.
+  std::vector<int64_t> kw_offsets(static_cast<size_t>(G * KW));
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t k = 0; k < KW; ++k)
+      kw_offsets[static_cast<size_t>(g * KW + k)] = ((k * DW % SW) * IC + g * ICG) * phase_len + k * DW / SW;
   std::vector<int64_t> slot_plane(static_cast<size_t>(span));
   std::vector<int64_t> fresh;  // planes to convert for the current output plane
 
@@ -439,11 +444,8 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
               a.rows = rows.data();
               a.taps_dh = KD * KH;
               a.kw = KW;
-              a.dw = DW;
-              a.sw = SW;
+              a.kw_offsets = kw_offsets.data() + g * KW;
               a.phase_len = phase_len;
-              a.in_ic = IC;
-              a.ic_offset = g * ICG;
               a.icg = ICG;
               a.weights = packed_.data() + g * taps * ICG * OCG;
               a.ocg = OCG;
@@ -459,10 +461,12 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
             }
           finish_lines(out_row, 1, OW);
         };
-        const int64_t band = oh1 - oh0;
-        pool.parallel_for((band + rows_per_task - 1) / rows_per_task, [&](int64_t block) {
-          const int64_t first = oh0 + block * rows_per_task;
-          for (int64_t oh = first; oh < std::min(oh1, first + rows_per_task); ++oh) compute_row(oh);
+        // A task's rows are DH apart (consecutive when DH = 1), so that each reads KH - 1
+        // of its input rows after the row before it, from the core's own cache.
+        const int64_t group = rows_per_task * DH, groups = (oh1 - oh0 + group - 1) / group;
+        pool.parallel_for(groups * DH, [&](int64_t task) {
+          const int64_t first = oh0 + task / DH * group + task % DH;
+          for (int64_t oh = first; oh < std::min(oh1, first + group); oh += DH) compute_row(oh);
         });
       }
     }

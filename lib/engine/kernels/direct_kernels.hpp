@@ -46,14 +46,16 @@ struct OcRowArgs {
 };
 
 // The width-vectorized family for small channel counts: rows are planar and split by
-// W phase: row[(phase * in_ic + ic) * phase_len + j] = padded input at W = j*sw + phase.
+// W phase: row[(phase * IC + ic) * phase_len + j] = padded input at W = j*sw + phase.
 struct WRowArgs {
   const float* const* rows;  // KD*KH planar rows; nullptr = all zero
   int64_t taps_dh;
-  int64_t kw, dw, sw;
+  int64_t kw;
+  // [kw]: where tap k's first channel of this group starts in a row, relative to output 0
+  // (computed once per run: a division per tap per tile cost more than the tap's FMAs).
+  const int64_t* kw_offsets;
   int64_t phase_len;         // floats per (phase, channel) run, >= ow + (kw-1)*dw/sw + one vector tile
-  int64_t in_ic;             // channels held in each row (all of them)
-  int64_t ic_offset, icg;
+  int64_t icg;
   const float* weights;      // [tap][icg][ocg] for this group (Keras order within the group)
   int64_t ocg;               // output channels of the group (row length of weights)
   int64_t oc_begin, oc_count;  // which of them this call computes (oc_count <= kMaxOcBlock)

@@ -301,8 +301,7 @@ void w_tile(const WRowArgs& a, int64_t ow0) {
     const float* row = a.rows[t];
     if (row == nullptr) continue;
     for (int64_t k = 0; k < kw; ++k) {
-      const int64_t off = k * a.dw;
-      const float* base = row + ((off % a.sw) * a.in_ic + a.ic_offset) * a.phase_len + ow0 + off / a.sw;
+      const float* base = row + a.kw_offsets[k] + ow0;
       const float* w = a.weights + (t * kw + k) * icg * ocg + a.oc_begin;
       for (int64_t c = 0; c < icg; ++c) {
         vec xs[NWV];
