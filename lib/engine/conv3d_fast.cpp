@@ -57,39 +57,6 @@ constexpr int64_t kWRingBytes = int64_t{48} << 20;
 // 31 MB rings, costs on 16 MB ones, where the last-level cache still holds the rows).
 constexpr int64_t kPrefetchRingBytes = int64_t{24} << 20;
 
-// One input row, channels interleaved (W, IC), to planar runs split by W phase:
-// buf[(phase * IC + c) * phase_len + j] = input at W = j * sw + phase - pw, zero outside.
-// IC > 0 is a compile-time channel count (the common small ones), 0 means `ic` at run time.
-template <int IC>
-void convert_planar_row_ic(const float* in_row, int64_t iw_count, int64_t ic, int64_t sw, int64_t pw,
-                           int64_t phase_len, float* buf) {
-  if constexpr (IC > 0) ic = IC;
-  for (int64_t phase = 0; phase < sw; ++phase) {
-    // Columns j in [lo, hi) hold input; the rest are padding.
-    const int64_t first = pw > phase ? (pw - phase + sw - 1) / sw : 0;
-    const int64_t last = iw_count - 1 + pw - phase;  // the largest j * sw with W in range
-    const int64_t lo = std::min(first, phase_len);
-    const int64_t hi = std::max(lo, std::min(phase_len, last < 0 ? 0 : last / sw + 1));
-    float* runs = buf + phase * ic * phase_len;
-    for (int64_t c = 0; c < ic; ++c) {
-      std::fill(runs + c * phase_len, runs + c * phase_len + lo, 0.0f);
-      std::fill(runs + c * phase_len + hi, runs + (c + 1) * phase_len, 0.0f);
-    }
-    const float* x = in_row + (lo * sw + phase - pw) * ic;
-    for (int64_t j = lo; j < hi; ++j, x += sw * ic)
-      for (int64_t c = 0; c < ic; ++c) runs[c * phase_len + j] = x[c];
-  }
-}
-
-using ConvertRow = void (*)(const float*, int64_t, int64_t, int64_t, int64_t, int64_t, float*);
-
-template <size_t... I>
-ConvertRow convert_for(int64_t ic, std::index_sequence<I...>) {
-  constexpr ConvertRow table[] = {&convert_planar_row_ic<static_cast<int>(I)>...};
-  return ic < static_cast<int64_t>(sizeof...(I)) ? table[ic] : table[0];
-}
-
-ConvertRow planar_row_converter(int64_t ic) { return convert_for(ic, std::make_index_sequence<17>{}); }
 
 }  // namespace
 
@@ -382,7 +349,6 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
   AlignedVector<float> ring(static_cast<size_t>(span * window_rows(band_rows) * row_floats));
   const bool prefetch_rows = ring_bytes(band_rows) > kPrefetchRingBytes;
   const int64_t rows_per_task = prefetch_rows ? 1 : kWRowsPerTask;
-  const ConvertRow convert = planar_row_converter(IC);
   const int64_t chunks = (OCG + isa_->max_oc_block - 1) / isa_->max_oc_block;
   // Tap k of group g reads phase (k * DW) % SW of its channels, k * DW / SW columns on.
   std::vector<int64_t> kw_offsets(static_cast<size_t>(G * KW));
@@ -414,7 +380,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
             for (int64_t r = r0; r < std::min(window, r0 + rows_per_task); ++r) {
               const int64_t ih = ih0 + r;
               if (ih < 0 || ih >= IH) continue;  // never read: such rows are passed as nullptr
-              convert(src.data() + ((n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC, IW, IC, SW, pw, phase_len,
+              isa_->w_convert_row(src.data() + ((n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC, IW, IC, SW, pw, phase_len,
                       slot_rows(id) + r * row_floats);
             }
           });

@@ -78,6 +78,11 @@ struct KernelTable {
   int max_oc_block;   // largest oc_count of the w family
   int w_nv;           // vectors per W tile of the w family (for padding the row buffers)
   void (*w_row)(const WRowArgs&);
+  // One input row, channels interleaved (W, IC), to the w family's planar runs split by
+  // W phase: buf[(phase * ic + c) * phase_len + j] = input at W = j * sw + phase - pw,
+  // zero outside the row.
+  void (*w_convert_row)(const float* in_row, int64_t iw, int64_t ic, int64_t sw, int64_t pw, int64_t phase_len,
+                        float* buf);
 };
 
 const KernelTable& avx512_table();

@@ -5,6 +5,7 @@
 // Every output element is summed in one fixed order, (kd, kh) row, kw, input channel,
 // whatever tile it falls in, so results do not depend on how rows are scheduled.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -347,6 +348,52 @@ void w_dispatch(const WRowArgs& a) {
 
 void w_row(const WRowArgs& a) { w_dispatch<kMaxOcb>(a); }
 
+// Vectors of input columns j, j + 1, ... of one channel, `stride` floats apart, gathered
+// (measured on 5 channels: the scalar de-interleave had cost a quarter of the kernel's time).
+inline vec gather_columns(const float* x, int64_t stride) {
+#if VOXCONV_VW == 16
+  const __m512i index = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                           _mm512_set1_epi32(static_cast<int>(stride)));
+  // The masked form: GCC 12 warns that the plain one reads an uninitialized register.
+  const __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xFFFF, index, x, sizeof(float));
+  return reinterpret_cast<const vec&>(v);
+#elif VOXCONV_VW == 8
+  const __m256i index =
+      _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(static_cast<int>(stride)));
+  const __m256 v = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), x, index, _mm256_castsi256_ps(_mm256_set1_epi32(-1)),
+                                            sizeof(float));
+  return reinterpret_cast<const vec&>(v);
+#else
+  vec v;
+  for (int i = 0; i < kVW; ++i) v[i] = x[i * stride];
+  return v;
+#endif
+}
+
+void w_convert_row(const float* in_row, int64_t iw, int64_t ic, int64_t sw, int64_t pw, int64_t phase_len,
+                   float* buf) {
+  const int64_t stride = sw * ic;  // floats between the columns of one phase
+  // Gather indices are 32-bit.
+  const bool gather = stride * (kVW - 1) <= static_cast<int64_t>(INT32_MAX);
+  for (int64_t phase = 0; phase < sw; ++phase) {
+    // Columns j in [lo, hi) hold input; the rest are padding.
+    const int64_t first = pw > phase ? (pw - phase + sw - 1) / sw : 0;
+    const int64_t last = iw - 1 + pw - phase;  // the largest j * sw with W in range
+    const int64_t lo = std::min(first, phase_len);
+    const int64_t hi = std::max(lo, std::min(phase_len, last < 0 ? 0 : last / sw + 1));
+    const float* x = in_row + (lo * sw + phase - pw) * ic;  // column lo, channel 0
+    for (int64_t c = 0; c < ic; ++c) {
+      float* run = buf + (phase * ic + c) * phase_len;
+      std::fill(run, run + lo, 0.0f);
+      int64_t j = lo;
+      if (gather)
+        for (; j + kVW <= hi; j += kVW) store(run + j, gather_columns(x + (j - lo) * stride + c, stride));
+      for (; j < hi; ++j) run[j] = x[(j - lo) * stride + c];
+      std::fill(run + hi, run + phase_len, 0.0f);
+    }
+  }
+}
+
 }  // namespace
 
 const KernelTable& table() {
@@ -356,7 +403,8 @@ const KernelTable& table() {
                              {oc_mr(1), oc_mr(2), oc_mr(3), oc_mr(4)},
                              kMaxOcb,
                              w_nv(1),
-                             &w_row};
+                             &w_row,
+                             &w_convert_row};
   return t;
 }
 
