@@ -341,12 +341,15 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
   // id lives in slot id % span from the first output plane that needs it to the last.
   // A band of output rows bounds the ring's memory; bands re-convert only their halo.
   const int64_t span = (KD - 1) * DD + 1;
+  // The ring holds SD planes more than one output plane reads: the planes of the next
+  // output plane are converted while this one computes, into slots it no longer reads.
+  const int64_t slots = span + SD;
   const auto window_rows = [&](int64_t rows) { return (rows - 1) * SH + (KH - 1) * DH + 1; };
-  const auto ring_bytes = [&](int64_t rows) { return span * window_rows(rows) * row_floats * 4; };
+  const auto ring_bytes = [&](int64_t rows) { return slots * window_rows(rows) * row_floats * 4; };
   int64_t band_rows = tuning_.w_band_rows > 0 ? std::min(OH, tuning_.w_band_rows) : OH;
   if (tuning_.w_band_rows <= 0)
     while (band_rows > 1 && ring_bytes(band_rows) > kWRingBytes) band_rows = (band_rows + 1) / 2;
-  AlignedVector<float> ring(static_cast<size_t>(span * window_rows(band_rows) * row_floats));
+  AlignedVector<float> ring(static_cast<size_t>(slots * window_rows(band_rows) * row_floats));
   const bool prefetch_rows = ring_bytes(band_rows) > kPrefetchRingBytes;
   const int64_t rows_per_task = prefetch_rows ? 1 : kWRowsPerTask;
   const int64_t chunks = (OCG + isa_->max_oc_block - 1) / isa_->max_oc_block;
@@ -355,8 +358,8 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
   for (int64_t g = 0; g < G; ++g)
     for (int64_t k = 0; k < KW; ++k)
       kw_offsets[static_cast<size_t>(g * KW + k)] = ((k * DW % SW) * IC + g * ICG) * phase_len + k * DW / SW;
-  std::vector<int64_t> slot_plane(static_cast<size_t>(span));
-  std::vector<int64_t> fresh;  // planes to convert for the current output plane
+  std::vector<int64_t> slot_plane(static_cast<size_t>(slots));
+  std::vector<int64_t> fresh;  // planes to convert for the next output plane
 
   for (int64_t n = 0; n < N; ++n)
     for (int64_t oh0 = 0; oh0 < OH; oh0 += band_rows) {
@@ -364,26 +367,30 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
       const int64_t window = window_rows(oh1 - oh0), ih0 = oh0 * SH - ph;
       std::fill(slot_plane.begin(), slot_plane.end(), -1);
       const int64_t convert_tasks = (window + rows_per_task - 1) / rows_per_task;
-      const auto slot_rows = [&](int64_t id) { return ring.data() + (id % span) * window * row_floats; };
-      for (int64_t od = slab.od_begin; od < slab.od_end; ++od) {
+      const auto slot_rows = [&](int64_t id) { return ring.data() + (id % slots) * window * row_floats; };
+      // Lists in `fresh` the planes output plane od reads that the ring does not hold yet.
+      const auto find_fresh = [&](int64_t od) {
         fresh.clear();
-        for (int64_t kd = 0; kd < KD; ++kd) {
+        for (int64_t kd = 0; kd < KD && od < slab.od_end; ++kd) {
           const int64_t id = od * SD - pd + kd * DD;
-          if (id < 0 || id >= ID || slot_plane[static_cast<size_t>(id % span)] == id) continue;
-          slot_plane[static_cast<size_t>(id % span)] = id;
+          if (id < 0 || id >= ID || slot_plane[static_cast<size_t>(id % slots)] == id) continue;
+          slot_plane[static_cast<size_t>(id % slots)] = id;
           fresh.push_back(id);
         }
-        if (!fresh.empty())
-          pool.parallel_for(static_cast<int64_t>(fresh.size()) * convert_tasks, [&](int64_t task) {
-            const int64_t id = fresh[static_cast<size_t>(task / convert_tasks)];
-            const int64_t r0 = (task % convert_tasks) * rows_per_task;
-            for (int64_t r = r0; r < std::min(window, r0 + rows_per_task); ++r) {
-              const int64_t ih = ih0 + r;
-              if (ih < 0 || ih >= IH) continue;  // never read: such rows are passed as nullptr
-              isa_->w_convert_row(src.data() + ((n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC, IW, IC, SW, pw, phase_len,
-                      slot_rows(id) + r * row_floats);
-            }
-          });
+        return static_cast<int64_t>(fresh.size()) * convert_tasks;
+      };
+      const auto convert = [&](int64_t task) {
+        const int64_t id = fresh[static_cast<size_t>(task / convert_tasks)];
+        const int64_t r0 = (task % convert_tasks) * rows_per_task;
+        for (int64_t r = r0; r < std::min(window, r0 + rows_per_task); ++r) {
+          const int64_t ih = ih0 + r;
+          if (ih < 0 || ih >= IH) continue;  // never read: such rows are passed as nullptr
+          isa_->w_convert_row(src.data() + ((n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC, IW, IC, SW, pw,
+                              phase_len, slot_rows(id) + r * row_floats);
+        }
+      };
+      pool.parallel_for(find_fresh(slab.od_begin), convert);
+      for (int64_t od = slab.od_begin; od < slab.od_end; ++od) {
         const auto compute_row = [&](int64_t oh) {
           thread_local std::vector<const float*> rows;
           rows.assign(static_cast<size_t>(KD * KH), nullptr);
@@ -428,9 +435,12 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
           finish_lines(out_row, 1, OW);
         };
         // A task's rows are DH apart (consecutive when DH = 1), so that each reads KH - 1
-        // of its input rows after the row before it, from the core's own cache.
+        // of its input rows after the row before it, from the core's own cache. The next
+        // plane's conversions come after the rows in the same job: one barrier per plane.
         const int64_t group = rows_per_task * DH, groups = (oh1 - oh0 + group - 1) / group;
-        pool.parallel_for(groups * DH, [&](int64_t task) {
+        const int64_t compute_tasks = groups * DH;
+        pool.parallel_for(compute_tasks + find_fresh(od + 1), [&](int64_t task) {
+          if (task >= compute_tasks) return convert(task - compute_tasks);
           const int64_t first = oh0 + task / DH * group + task % DH;
           for (int64_t oh = first; oh < std::min(oh1, first + group); oh += DH) compute_row(oh);
         });
