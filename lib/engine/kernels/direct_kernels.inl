@@ -2,8 +2,10 @@
 // ISA. The including file defines VOXCONV_VW (floats per vector), VOXCONV_ACC (accumulator
 // budget: vector registers left for sums) and VOXCONV_ISA_NAMESPACE / VOXCONV_ISA_NAME. Needs -ffp-contract=fast so a*b+c is an FMA.
 //
-// Every output element is summed in one fixed order, (kd, kh) row, kw, input channel,
-// whatever tile it falls in, so results do not depend on how rows are scheduled.
+// Every output element is summed in one fixed order whatever tile it falls in: (kd, kh)
+// row, then kw and input channel (the oc family's shared-broadcast kernel: input channel,
+// then kw; the choice of kernel depends on the layer only), so results do not depend on
+// how rows are scheduled.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -147,9 +149,11 @@ void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
           #pragma GCC unroll 32
           for (int v = 0; v < NV; ++v) wv[v] = load(w + c * NB + v * kVW);
           // The weights stream from L2 (a block's taps outgrow L1): ask for them ahead,
-          // across tap boundaries too, where the hardware prefetcher restarts (measured +0..6%).
-          #pragma GCC unroll 32
-          for (int v = 0; v < NV; ++v) __builtin_prefetch(w + (c + kWeightPrefetchRows) * NB + v * kVW, 0, 3);
+          // across tap boundaries too, where the hardware prefetcher restarts (measured
+          // +0..6% with AVX-512; with AVX2, whose tiles are shorter, the extra instructions cost more).
+          if constexpr (kVW >= 16)
+            #pragma GCC unroll 32
+            for (int v = 0; v < NV; ++v) __builtin_prefetch(w + (c + kWeightPrefetchRows) * NB + v * kVW, 0, 3);
           #pragma GCC unroll 32
           for (int m = 0; m < MR; ++m) {
             const vec xb = splat(x[m * step + c]);
