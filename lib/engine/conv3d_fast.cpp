@@ -262,6 +262,7 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
   const int64_t row_groups = (OH + rows_per_task - 1) / rows_per_task;
   const int64_t ih_span = (rows_per_task - 1) * SH + (KH - 1) * DH + 1;  // input rows per kd a task may read
 
+  const int64_t threads = pool.size();
   pool.parallel_for(N * OD * row_groups, [&](int64_t task) {
     thread_local AlignedVector<float> scratch;
     thread_local std::vector<const float*> prepared;  // [kd][ih - ih_first]: the row to read, once made
@@ -299,6 +300,31 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
           rows[static_cast<size_t>(kd * KH + kh)] = row;
         }
       }
+      // The rows the next output row will copy first, fetched while this one computes: the
+      // task's next row, or after its last the first row of the task this thread likely
+      // takes next (threads claim tasks in turn; a wrong guess costs only the fetch).
+      kernels::L2PrefetchQueue queue;
+      if (needs_copy && ICG > 1) {  // (one-channel rows are short; their kernel takes no queue)
+        const bool last = oh + 1 == oh_end;
+        const int64_t next_task = last ? task + threads : task;
+        const int64_t next_n = next_task / (OD * row_groups), next_od = slab.od_begin + (next_task / row_groups) % OD;
+        const int64_t next_oh = last ? (next_task % row_groups) * rows_per_task : oh + 1;
+        for (int64_t kd = 0; kd < KD && next_n < N; ++kd) {
+          const int64_t id = next_od * p_.strides[0] - plan.axis[0].pad_before + kd * p_.dilation[0];
+          if (id < 0 || id >= ID) continue;
+          for (int64_t kh = 0; kh < KH && queue.count < kernels::L2PrefetchQueue::kMaxRows; ++kh) {
+            const int64_t ih = next_oh * SH - ph + kh * DH;
+            if (ih < 0 || ih >= IH || (!last && prepared[static_cast<size_t>(kd * ih_span + ih - ih_first)] != nullptr))
+              continue;
+            queue.rows[queue.count++] =
+                reinterpret_cast<const char*>(s + ((next_n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC);
+          }
+        }
+        queue.row_lines = (IW * IC * 4 + 63) / 64;
+        const int64_t tiles = (OW + isa_->oc_mr[oc_nv_ - 1] - 1) / isa_->oc_mr[oc_nv_ - 1];
+        const int64_t issues = std::max<int64_t>(1, tiles * blocks_ * p_.groups * KD * KH);
+        queue.per_issue = (queue.count * queue.row_lines + issues - 1) / issues;
+      }
       float* out_row = dst.data() + ((n * OD + od_local) * OH + oh) * OW * OC;
       for (int64_t g = 0; g < p_.groups; ++g) {
         // The row's (kd, kh) taps in the packed weights' order.
@@ -316,6 +342,7 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
         a.ow = OW;
         a.prefetch_out = true;
         a.stream_out = stream;
+        a.prefetch_l2 = queue.count > 0 ? &queue : nullptr;
         kernel(a);
       }
       finish_lines(out_row, 1, OW);

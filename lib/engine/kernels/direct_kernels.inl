@@ -140,7 +140,8 @@ void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
     }
     vec acc[MR][NV];
     init_tile<MR, NV>(acc, a.bias + block * NB);
-    for (int64_t j = 0; j < a.tap_count; ++j)
+    for (int64_t j = 0; j < a.tap_count; ++j) {
+      if (a.prefetch_l2) a.prefetch_l2->issue();
       for (int64_t r = 0; r < runs; ++r) {
         const float* x = a.taps[j].x + r * a.kw_gap + ow0 * step;
         const float* w = wblock + (a.taps[j].w_row + r * run) * NB;
@@ -162,6 +163,7 @@ void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
           }
         }
       }
+    }
     store_tile<MR, NV>(acc, a, a.out + ow0 * a.out_stride + block * NB, valid, stream);
   }
 }
@@ -186,6 +188,9 @@ void oc_shared_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t blo
     vec acc[MR][NV];
     init_tile<MR, NV>(acc, a.bias + block * NB);
     for (int64_t j = 0; j < a.tap_count; ++j) {
+      // (One-channel rows are short, and their tile uses every register.)
+      if constexpr (!ONE_CHANNEL)
+        if (a.prefetch_l2) a.prefetch_l2->issue();
       const float* xs = a.taps[j].x + ow0 * SW * column;
       // Opaque to the optimizer: otherwise GCC hoists (ow0 + i) * 4 for every i out of
       // the tap loop and spills them, instead of addressing xs + constant.
