@@ -416,7 +416,22 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
                               phase_len, slot_rows(id) + r * row_floats);
         }
       };
-      pool.parallel_for(find_fresh(slab.od_begin), convert);
+      // Jobs list their tasks in the order of the input rows they touch and run them with
+      // parallel_for_affine: a thread keeps to one band of rows, so the rows it converts for
+      // the next plane are read there from its own L2 (2 threads, interleaved medians:
+      // h 234 -> 254, i 122 -> 143, j 169 -> 193 GFLOP/s; the oc family gained nothing).
+      std::vector<std::pair<int64_t, int64_t>> order;  // (input row, task)
+      const auto run_job = [&](int64_t compute_tasks, int64_t convert_count, int64_t group) {
+        order.clear();
+        for (int64_t t = 0; t < compute_tasks; ++t) order.push_back({(oh0 + t / DH * group + t % DH) * SH - ph, t});
+        for (int64_t t = 0; t < convert_count; ++t)
+          order.push_back({ih0 + (t % convert_tasks) * rows_per_task, compute_tasks + t});
+        std::stable_sort(order.begin(), order.end(),
+                         [](const auto& x, const auto& y) { return x.first < y.first; });
+      };
+      run_job(0, find_fresh(slab.od_begin), 1);
+      pool.parallel_for_affine(static_cast<int64_t>(order.size()),
+                               [&](int64_t i) { convert(order[static_cast<size_t>(i)].second); });
       for (int64_t od = slab.od_begin; od < slab.od_end; ++od) {
         const auto compute_row = [&](int64_t oh) {
           thread_local std::vector<const float*> rows;
@@ -466,7 +481,9 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
         // plane's conversions come after the rows in the same job: one barrier per plane.
         const int64_t group = rows_per_task * DH, groups = (oh1 - oh0 + group - 1) / group;
         const int64_t compute_tasks = groups * DH;
-        pool.parallel_for(compute_tasks + find_fresh(od + 1), [&](int64_t task) {
+        run_job(compute_tasks, find_fresh(od + 1), group);
+        pool.parallel_for_affine(static_cast<int64_t>(order.size()), [&](int64_t i) {
+          const int64_t task = order[static_cast<size_t>(i)].second;
           if (task >= compute_tasks) return convert(task - compute_tasks);
           const int64_t first = oh0 + task / DH * group + task % DH;
           for (int64_t oh = first; oh < std::min(oh1, first + group); oh += DH) compute_row(oh);
