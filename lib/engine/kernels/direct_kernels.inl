@@ -296,9 +296,8 @@ void oc_row_nv(const OcRowArgs& a) {
 constexpr int w_nv(int ocb) { return std::min(4, VOXCONV_ACC / ocb); }
 constexpr int kMaxOcb = VOXCONV_ACC / 2;
 
-template <int OCB>
+template <int OCB, int NWV>
 void w_tile(const WRowArgs& a, int64_t ow0) {
-  constexpr int NWV = w_nv(OCB);
   vec acc[OCB][NWV];
   #pragma GCC unroll 32
   for (int o = 0; o < OCB; ++o) {
@@ -341,10 +340,20 @@ void w_tile(const WRowArgs& a, int64_t ow0) {
     }
 }
 
+// The row's last, narrower tile: NWV vectors for the `rest` columns left.
+template <int OCB, int NWV>
+void w_tail_tile(const WRowArgs& a, int64_t ow0, int64_t rest) {
+  if constexpr (NWV > 1)
+    if ((NWV - 1) * kVW >= rest) return w_tail_tile<OCB, NWV - 1>(a, ow0, rest);
+  w_tile<OCB, NWV>(a, ow0);
+}
+
 template <int OCB>
 void w_row_ocb(const WRowArgs& a) {
-  constexpr int64_t tile = w_nv(OCB) * kVW;
-  for (int64_t ow0 = 0; ow0 < a.ow; ow0 += tile) w_tile<OCB>(a, ow0);
+  constexpr int NWV = w_nv(OCB);
+  int64_t ow0 = 0;
+  for (; ow0 + NWV * kVW <= a.ow; ow0 += NWV * kVW) w_tile<OCB, NWV>(a, ow0);
+  if (ow0 < a.ow) w_tail_tile<OCB, NWV>(a, ow0, a.ow - ow0);
 }
 
 template <int OCB>
