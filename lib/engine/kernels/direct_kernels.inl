@@ -175,11 +175,11 @@ void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
 // broadcasts than the general kernel, whose broadcasts cost FMA throughput (measured in
 // cache, stride 1: 180 -> 205 GFLOP/s for 16-64 channels). ONE_CHANNEL: a single input
 // channel, one float per column, so that the input offsets are constants.
-template <int MR, int NV, int KW, int DW, int SW, bool ONE_CHANNEL>
+template <int MR, int NV, int KW, int DW, int SW, bool ONE_CHANNEL, int CH = 0>
 void oc_shared_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
   constexpr int NB = NV * kVW;
   constexpr int kColumns = (MR - 1) * SW + (KW - 1) * DW + 1;
-  const int64_t column = ONE_CHANNEL ? 1 : a.step / SW, channels = ONE_CHANNEL ? 1 : a.channels;
+  const int64_t column = ONE_CHANNEL ? 1 : CH > 0 ? CH : a.step / SW, channels = ONE_CHANNEL ? 1 : CH > 0 ? CH : a.channels;
   const float* wblock = a.packed + block * a.weight_rows * NB;
   const int64_t valid = block == a.blocks - 1 ? a.valid_last : NB;
   const bool stream = can_stream(a);
@@ -226,11 +226,11 @@ struct OcGeneral {
     oc_tiles<MR, NV>(a, ow0, tiles, block);
   }
 };
-template <int KW, int DW, int SW, bool ONE_CHANNEL>
+template <int KW, int DW, int SW, bool ONE_CHANNEL, int CH = 0>
 struct OcShared {
   template <int MR, int NV>
   static void run(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
-    oc_shared_tiles<MR, NV, KW, DW, SW, ONE_CHANNEL>(a, ow0, tiles, block);
+    oc_shared_tiles<MR, NV, KW, DW, SW, ONE_CHANNEL, CH>(a, ow0, tiles, block);
   }
 };
 
@@ -274,7 +274,14 @@ bool oc_row_shared(const OcRowArgs& a) {
   constexpr int MR = oc_mr_shared(NV, KW);
   if constexpr (MR >= 6) {
     if (a.kw != KW || a.kw_gap * SW != DW * a.step) return false;
+    // Stride 2 reads 2 * MR + 1 input columns per tile; with a run-time channel count GCC
+    // spills the column offsets from general registers: the common counts are constants
+    // (measured on 32 channels, interleaved medians: 1 thread 133-139 -> 144-147 GFLOP/s).
+    const bool dense = a.step == SW * a.channels;  // no groups: a column is this group's channels
     if (a.channels == 1 && a.step == SW) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, true>>(a);
+    else if (SW == 2 && dense && a.channels == 16) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 16>>(a);
+    else if (SW == 2 && dense && a.channels == 32) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 32>>(a);
+    else if (SW == 2 && dense && a.channels == 64) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 64>>(a);
     else oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false>>(a);
     return true;
   }

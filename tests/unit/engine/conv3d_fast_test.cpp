@@ -276,6 +276,10 @@ TEST(FastConv3d, NamedEdgeCases) {
       {"shared_dilation_2_w", {1, 3, 4, 37, 16}, 32, {3, 3, 3}, {1, 1, 1}, {1, 1, 2}, Padding::same, 1},
       {"shared_k5_ic_24", {1, 3, 3, 30, 24}, 32, {3, 3, 5}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
       {"shared_stride_2_w", {1, 3, 4, 41, 16}, 32, {3, 3, 3}, {1, 1, 2}, {1, 1, 1}, Padding::same, 1},
+      // Stride 2 with compile-time channel counts (16 above, 32, 64), and grouped, where they must not apply.
+      {"shared_stride_2_ic_32", {1, 3, 3, 40, 32}, 64, {3, 3, 3}, {1, 1, 2}, {1, 1, 1}, Padding::same, 1},
+      {"shared_stride_2_ic_64", {1, 3, 3, 29, 64}, 32, {3, 3, 3}, {1, 1, 2}, {1, 1, 1}, Padding::valid, 1},
+      {"shared_stride_2_grouped_ic_32", {1, 3, 3, 27, 64}, 64, {3, 3, 3}, {1, 1, 2}, {1, 1, 1}, Padding::same, 2},
       {"shared_grouped", {1, 3, 3, 25, 32}, 32, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 2},
       {"shared_ic_1_dilation_2", {1, 4, 5, 50, 1}, 16, {3, 3, 3}, {1, 1, 1}, {1, 1, 2}, Padding::same, 1},
       // oc tasks take several output rows and share their padded input rows: a last group
