@@ -262,6 +262,9 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
   const int64_t row_groups = (OH + rows_per_task - 1) / rows_per_task;
   const int64_t ih_span = (rows_per_task - 1) * SH + (KH - 1) * DH + 1;  // input rows per kd a task may read
 
+  const auto input_plane = [&](int64_t od, int64_t kd) {
+    return od * p_.strides[0] - plan.axis[0].pad_before + kd * p_.dilation[0];
+  };
   const int64_t threads = pool.size();
   pool.parallel_for(N * OD * row_groups, [&](int64_t task) {
     thread_local AlignedVector<float> scratch;
@@ -277,7 +280,7 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
     for (int64_t oh = oh_first; oh < oh_end; ++oh) {
       rows.assign(static_cast<size_t>(KD * KH), nullptr);
       for (int64_t kd = 0; kd < KD; ++kd) {
-        const int64_t id = od * p_.strides[0] - plan.axis[0].pad_before + kd * p_.dilation[0];
+        const int64_t id = input_plane(od, kd);
         if (id < 0 || id >= ID) continue;
         for (int64_t kh = 0; kh < KH; ++kh) {
           const int64_t ih = oh * SH - ph + kh * DH;
@@ -310,7 +313,7 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
         const int64_t next_n = next_task / (OD * row_groups), next_od = slab.od_begin + (next_task / row_groups) % OD;
         const int64_t next_oh = last ? (next_task % row_groups) * rows_per_task : oh + 1;
         for (int64_t kd = 0; kd < KD && next_n < N; ++kd) {
-          const int64_t id = next_od * p_.strides[0] - plan.axis[0].pad_before + kd * p_.dilation[0];
+          const int64_t id = input_plane(next_od, kd);
           if (id < 0 || id >= ID) continue;
           for (int64_t kh = 0; kh < KH && queue.count < kernels::L2PrefetchQueue::kMaxRows; ++kh) {
             const int64_t ih = next_oh * SH - ph + kh * DH;
@@ -421,15 +424,17 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
       // the next plane are read there from its own L2 (2 threads, interleaved medians:
       // h 234 -> 254, i 122 -> 143, j 169 -> 193 GFLOP/s; the oc family gained nothing).
       std::vector<std::pair<int64_t, int64_t>> order;  // (input row, task)
-      const auto run_job = [&](int64_t compute_tasks, int64_t convert_count, int64_t group) {
+      // The first output row of compute task t when a task takes rows DH apart, `group` / DH of them.
+      const auto first_row = [&](int64_t t, int64_t group) { return oh0 + t / DH * group + t % DH; };
+      const auto order_tasks = [&](int64_t compute_tasks, int64_t convert_count, int64_t group) {
         order.clear();
-        for (int64_t t = 0; t < compute_tasks; ++t) order.push_back({(oh0 + t / DH * group + t % DH) * SH - ph, t});
+        for (int64_t t = 0; t < compute_tasks; ++t) order.push_back({first_row(t, group) * SH - ph, t});
         for (int64_t t = 0; t < convert_count; ++t)
           order.push_back({ih0 + (t % convert_tasks) * rows_per_task, compute_tasks + t});
         std::stable_sort(order.begin(), order.end(),
                          [](const auto& x, const auto& y) { return x.first < y.first; });
       };
-      run_job(0, find_fresh(slab.od_begin), 1);
+      order_tasks(0, find_fresh(slab.od_begin), 1);
       pool.parallel_for_affine(static_cast<int64_t>(order.size()),
                                [&](int64_t i) { convert(order[static_cast<size_t>(i)].second); });
       for (int64_t od = slab.od_begin; od < slab.od_end; ++od) {
@@ -481,11 +486,11 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
         // plane's conversions come after the rows in the same job: one barrier per plane.
         const int64_t group = rows_per_task * DH, groups = (oh1 - oh0 + group - 1) / group;
         const int64_t compute_tasks = groups * DH;
-        run_job(compute_tasks, find_fresh(od + 1), group);
+        order_tasks(compute_tasks, find_fresh(od + 1), group);
         pool.parallel_for_affine(static_cast<int64_t>(order.size()), [&](int64_t i) {
           const int64_t task = order[static_cast<size_t>(i)].second;
           if (task >= compute_tasks) return convert(task - compute_tasks);
-          const int64_t first = oh0 + task / DH * group + task % DH;
+          const int64_t first = first_row(task, group);
           for (int64_t oh = first; oh < std::min(oh1, first + group); oh += DH) compute_row(oh);
         });
       }

@@ -112,7 +112,7 @@ void ThreadPool::run_job(int64_t count, const std::function<void(int64_t)>& task
     count_ = count;
     next_ = 0;
     affine_ = affine;
-    const int parts = size();
+    const int parts = affine ? size() : 0;
     for (int k = 0; k < parts; ++k) {
       parts_[static_cast<size_t>(k)].next = count * k / parts;
       parts_[static_cast<size_t>(k)].end = count * (k + 1) / parts;
