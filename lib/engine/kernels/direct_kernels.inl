@@ -274,14 +274,15 @@ bool oc_row_shared(const OcRowArgs& a) {
   constexpr int MR = oc_mr_shared(NV, KW);
   if constexpr (MR >= 6) {
     if (a.kw != KW || a.kw_gap * SW != DW * a.step) return false;
-    // Stride 2 reads 2 * MR + 1 input columns per tile; with a run-time channel count GCC
-    // spills the column offsets from general registers: the common counts are constants
-    // (measured on 32 channels, interleaved medians: 1 thread 133-139 -> 144-147 GFLOP/s).
+    // A tile reads MR + (KW - 1) * DW input columns (stride 2: 2 * MR + 1); with a run-time
+    // channel count GCC spills their offsets from general registers: the common counts are
+    // constants (interleaved medians: stride 2, 32 channels, 1 thread 133-139 -> 144-147
+    // GFLOP/s; stride 1: b, c +2-3%, d +1-2%, f within noise).
     const bool dense = a.step == SW * a.channels;  // no groups: a column is this group's channels
     if (a.channels == 1 && a.step == SW) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, true>>(a);
-    else if (SW == 2 && dense && a.channels == 16) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 16>>(a);
-    else if (SW == 2 && dense && a.channels == 32) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 32>>(a);
-    else if (SW == 2 && dense && a.channels == 64) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 64>>(a);
+    else if (dense && a.channels == 16) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 16>>(a);
+    else if (dense && a.channels == 32) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 32>>(a);
+    else if (dense && a.channels == 64) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 64>>(a);
     else oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false>>(a);
     return true;
   }

@@ -280,6 +280,12 @@ TEST(FastConv3d, NamedEdgeCases) {
       {"shared_stride_2_ic_32", {1, 3, 3, 40, 32}, 64, {3, 3, 3}, {1, 1, 2}, {1, 1, 1}, Padding::same, 1},
       {"shared_stride_2_ic_64", {1, 3, 3, 29, 64}, 32, {3, 3, 3}, {1, 1, 2}, {1, 1, 1}, Padding::valid, 1},
       {"shared_stride_2_grouped_ic_32", {1, 3, 3, 27, 64}, 64, {3, 3, 3}, {1, 1, 2}, {1, 1, 1}, Padding::same, 2},
+      // Stride 1 with compile-time channel counts (64 in long_runs_ic_64): three and five taps,
+      // dilated, one output vector.
+      {"shared_stride_1_ic_32", {1, 3, 3, 35, 32}, 32, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
+      {"shared_k5_ic_16", {1, 3, 3, 28, 16}, 48, {3, 3, 5}, {1, 1, 1}, {1, 1, 1}, Padding::valid, 1},
+      {"shared_dilation_2_ic_32", {1, 3, 3, 33, 32}, 16, {3, 3, 3}, {1, 1, 1}, {1, 1, 2}, Padding::same, 1},
+      {"shared_ic_64_oc_16", {1, 2, 3, 26, 64}, 16, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
       {"shared_grouped", {1, 3, 3, 25, 32}, 32, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 2},
       {"shared_ic_1_dilation_2", {1, 4, 5, 50, 1}, 16, {3, 3, 3}, {1, 1, 1}, {1, 1, 2}, Padding::same, 1},
       // oc tasks take several output rows and share their padded input rows: a last group
