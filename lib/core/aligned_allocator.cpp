@@ -16,12 +16,13 @@ std::size_t alignment_for(std::size_t bytes, std::size_t alignment) {
   return bytes >= kHugeBufferBytes && alignment < kHugePage ? kHugePage : alignment;
 }
 
-}  // namespace
-
+// Read at each large allocation, so that the setting may change while a process runs.
 bool huge_pages_requested() {
   const char* value = std::getenv("VOXCONV_HUGEPAGES");
   return value != nullptr && std::strcmp(value, "1") == 0;
 }
+
+}  // namespace
 
 void* allocate_aligned(std::size_t bytes, std::size_t alignment) {
   const std::size_t align = alignment_for(bytes, alignment);

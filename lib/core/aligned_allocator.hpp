@@ -15,7 +15,6 @@ namespace detail {
 // a fresh huge page costs 5x the 4 KB faults (376 MB: 955 ms vs 171 ms), and a one-layer
 // `voxconv run` took 4.0-4.5 s instead of 3.7 s.
 constexpr std::size_t kHugeBufferBytes = std::size_t(4) << 20;
-bool huge_pages_requested();
 void* allocate_aligned(std::size_t bytes, std::size_t alignment);
 void deallocate_aligned(void* p, std::size_t bytes, std::size_t alignment) noexcept;
 }  // namespace detail
