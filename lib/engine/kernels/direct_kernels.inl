@@ -179,7 +179,9 @@ template <int MR, int NV, int KW, int DW, int SW, bool ONE_CHANNEL, int CH = 0>
 void oc_shared_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
   constexpr int NB = NV * kVW;
   constexpr int kColumns = (MR - 1) * SW + (KW - 1) * DW + 1;
-  const int64_t column = ONE_CHANNEL ? 1 : CH > 0 ? CH : a.step / SW, channels = ONE_CHANNEL ? 1 : CH > 0 ? CH : a.channels;
+  // CH > 0: the channel count as a constant, for dense rows (a column holds just these channels).
+  const int64_t channels = ONE_CHANNEL ? 1 : CH > 0 ? CH : a.channels;
+  const int64_t column = ONE_CHANNEL || CH > 0 ? channels : a.step / SW;
   const float* wblock = a.packed + block * a.weight_rows * NB;
   const int64_t valid = block == a.blocks - 1 ? a.valid_last : NB;
   const bool stream = can_stream(a);

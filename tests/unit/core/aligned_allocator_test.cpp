@@ -63,8 +63,8 @@ bool advised_huge_pages(const void* p) {
 }
 
 TEST(AlignedAllocator, LargeBuffersStartOn2MBAndGetHugePagesOnlyWhenAsked) {
-  static const int on_the_stack_or_data = 0;
-  if (vm_flags_of(&on_the_stack_or_data).empty()) GTEST_SKIP() << "no /proc/self/smaps here";
+  static const int in_the_data_segment = 0;
+  if (vm_flags_of(&in_the_data_segment).empty()) GTEST_SKIP() << "no /proc/self/smaps here";
   const size_t n = detail::kHugeBufferBytes / sizeof(float) + 3;  // not a whole number of pages
   for (const char* setting : {"1", "0", static_cast<const char*>(nullptr)}) {
     HugePagesSetting scoped(setting);
