@@ -43,6 +43,13 @@ double lane_use(int64_t ocg, int64_t width) {
 // below this share the w family (vectorized over W) does better.
 constexpr double kMinOcLaneUse = 0.75;
 
+// The Winograd family's transforms cost per input and per output channel, its products
+// per pair: it beats the w family where the products dominate. Measured at 128^3 x 3^3,
+// 1 thread, GFLOP/s Winograd / w: 11 -> 11 151 / 129, 11 -> 5 108 / 95, 8 -> 8 120 / 117,
+// 4 -> 11 104 / 115, 5 -> 5 83 / 94, 3 -> 8 85 / 101.
+constexpr int64_t kWinogradMinIc = 8;
+constexpr int64_t kWinogradMinProducts = 55;
+
 // Consecutive rows per task of the w family when its ring fits the caches: neighbouring
 // output rows share input rows, which then stay in the task's core (measured: 2 threads
 // 1.5x -> 1.8x one thread on 96^3 k5). Rings that do not fit are better served row by row.
@@ -80,7 +87,22 @@ FastConv3d::FastConv3d(const Conv3dParams& params, const Tensor& kernel, const T
   block_width_ = vw * oc_nv_;
   using Family = FastConv3dTuning::Family;
   oc_family_ = tuning_.family == Family::oc ||
-               (tuning_.family == Family::automatic && lane_use(OCG, block_width_) >= kMinOcLaneUse);
+               (tuning_.family != Family::w && lane_use(OCG, block_width_) >= kMinOcLaneUse);
+  // Winograd tiles where the w family would run (channels too few to fill the oc
+  // family's vectors) and the products outweigh the transforms (see kWinogradMin*), or
+  // where asked; VOXCONV_WINOGRAD=0 keeps direct sums.
+  const char* winograd_env = std::getenv("VOXCONV_WINOGRAD");
+  const bool winograd_allowed = !(winograd_env && std::string(winograd_env) == "0");
+  const bool winograd_pays = p_.ic >= kWinogradMinIc && p_.ic * p_.oc >= kWinogradMinProducts;
+  winograd_ = winograd_applies() &&
+              (tuning_.family == Family::winograd ||
+               (tuning_.family == Family::automatic && !oc_family_ && winograd_pays && winograd_allowed));
+  if (winograd_) {
+    oc_family_ = false;
+    transform_winograd_weights(kernel);
+    if (p_.use_bias) bias_.assign(bias.data(), bias.data() + OC);
+    return;
+  }
   const float* w = kernel.data();
   if (oc_family_) {
     blocks_ = (OCG + block_width_ - 1) / block_width_;
@@ -113,6 +135,7 @@ bool FastConv3d::is_flat_pointwise() const {
 }
 
 std::string FastConv3d::describe() const {
+  if (winograd_) return std::string(isa_->isa) + "/winograd";
   if (!oc_family_) return std::string(isa_->isa) + "/w";
   return std::string(isa_->isa) + (is_flat_pointwise() ? "/pointwise" : "/oc") + std::to_string(oc_nv_);
 }
@@ -151,7 +174,8 @@ void FastConv3d::run_slab(const Tensor& src, const DepthSlab& slab, Tensor& dst,
                                          ".." + std::to_string(last) + ", src holds " + std::to_string(slab.in_first) +
                                          ".." + std::to_string(slab.in_first + src.dim(1)) + ", dst " +
                                          dims_to_string(dst.dims()) + " (expected " + dims_to_string(want) + ")");
-  if (!oc_family_) run_w_planes(src, dst, plan, slab, pool);
+  if (winograd_) run_winograd(src, dst, plan, slab, pool);
+  else if (!oc_family_) run_w_planes(src, dst, plan, slab, pool);
   else if (is_flat_pointwise()) run_pointwise(src, dst, slab, pool);
   else run_oc_rows(src, dst, plan, slab, pool);
   // Other paths apply the activation to each row as they finish it; a width softmax needs

@@ -26,7 +26,8 @@ const kernels::KernelTable& best_kernel_table();
 // Which kernel family and blocking to use. The defaults choose from the shape; tests set
 // them to reach every path on small inputs.
 struct FastConv3dTuning {
-  enum class Family { automatic, oc, w };
+  // winograd: where the layer allows it (3x3x3, stride 1, one group), else as automatic.
+  enum class Family { automatic, oc, w, winograd };
   Family family = Family::automatic;
   int oc_nv = 0;                 // oc family: vectors per output-channel block, 1..4 (0: chosen)
   int64_t w_band_rows = 0;       // w family: output rows per band of converted input (0: chosen)
@@ -63,6 +64,11 @@ class FastConv3d {
   void run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& plan, const DepthSlab& slab, ThreadPool& pool) const;
   void run_pointwise(const Tensor& src, Tensor& dst, const DepthSlab& slab, ThreadPool& pool) const;
   void run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& plan, const DepthSlab& slab, ThreadPool& pool) const;
+  void run_winograd(const Tensor& src, Tensor& dst, const ConvPlan& plan, const DepthSlab& slab, ThreadPool& pool) const;
+  // Whether F(2x2x2, 3x3x3) tiles compute this layer: 3x3x3, stride 1, one group.
+  bool winograd_applies() const;
+  // Transforms the Keras kernel (KD, KH, KW, IC, OC) to the 64 positions of winograd_u_.
+  void transform_winograd_weights(const Tensor& kernel);
   bool is_flat_pointwise() const;
   // Activation on `lines` output lines of `w` voxels a task has just written.
   void finish_lines(float* out, int64_t lines, int64_t w) const;
@@ -75,11 +81,13 @@ class FastConv3d {
   const kernels::KernelTable* isa_;
   FastConv3dTuning tuning_;
   bool oc_family_ = false;
+  bool winograd_ = false;
   int oc_nv_ = 0;               // oc family: vectors per block
   int64_t blocks_ = 0;          // oc family: output-channel blocks per group
   int64_t block_width_ = 0;     // oc family: columns per block
   AlignedVector<float> packed_;  // oc family: [g][block][tap][icg][block_width]; w family: [g][tap][icg][ocg]
-  AlignedVector<float> bias_;    // oc family: [g][block][block_width]; w family: [oc]
+  AlignedVector<float> bias_;    // oc family: [g][block][block_width]; w and Winograd families: [oc]
+  AlignedVector<float> winograd_u_;  // Winograd family: G g G^T per axis, [64 positions][ic][oc]
 };
 
 }  // namespace voxconv::engine

@@ -86,6 +86,31 @@ struct WRowArgs {
   bool relu;
 };
 
+// The Winograd family (3x3x3, stride 1, one group): one pair of output rows along D
+// times one along H (a 2x2 block of rows, each pair dilation apart), the whole width.
+// rows[dz * 4 + hy] are the tile's input rows, converted by w_convert_row with W phase
+// period 2 * dw (all-zero rows for padding); out[zd * 2 + zh] the output rows at ow = 0,
+// or nullptr where a row lies outside the output (its sums are computed, not stored).
+struct WinoRowArgs {
+  const float* const* rows;
+  int64_t phase_len;         // >= tiles of W class 0, rounded up to nt vectors, + 1
+  int64_t ic;
+  int64_t dw;                // dilation along W
+  const float* u;            // transformed weights [64 positions][ic][oc]
+  int64_t oc;
+  int64_t oc_chunks;         // output channels are computed in this many near-equal chunks (<= max_oc_block each)
+  const float* bias;         // [oc] or nullptr
+  float* const* out;         // [4]
+  int64_t out_stride;        // OC
+  int64_t ow;
+  int64_t nt;                // tile vectors per pass, 1..4 (at most the accumulator budget / chunk size)
+  float* scratch;            // nt * (16 * (ic + max_oc_block) + 8 * oc) vectors, vector-aligned
+  bool relu;
+  // Rows the next call will read and write, fetched a few lines per transformed position
+  // of the products (issue() once per position and output-channel chunk), or nullptr.
+  L2PrefetchQueue* prefetch_l2;
+};
+
 constexpr int kMaxOcNv = 4;
 
 struct KernelTable {
@@ -103,6 +128,8 @@ struct KernelTable {
   // zero outside the row.
   void (*w_convert_row)(const float* in_row, int64_t iw, int64_t ic, int64_t sw, int64_t pw, int64_t phase_len,
                         float* buf);
+  int accumulators;   // vector registers for sums: tile vectors x output channels of the Winograd products
+  void (*wino_row)(const WinoRowArgs&);
 };
 
 const KernelTable& avx512_table();

@@ -422,6 +422,8 @@ void w_convert_row(const float* in_row, int64_t iw, int64_t ic, int64_t sw, int6
   }
 }
 
+#include "engine/kernels/winograd_kernels.inl"
+
 }  // namespace
 
 const KernelTable& table() {
@@ -432,7 +434,9 @@ const KernelTable& table() {
                              kMaxOcb,
                              w_nv(1),
                              &w_row,
-                             &w_convert_row};
+                             &w_convert_row,
+                             VOXCONV_ACC,
+                             &wino_row};
   return t;
 }
 

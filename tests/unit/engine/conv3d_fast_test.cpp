@@ -72,6 +72,33 @@ std::vector<Shape> generated_shapes(int count, uint32_t seed) {
   return shapes;
 }
 
+// Shapes the Winograd family computes (3x3x3, stride 1, one group): the sampler's shapes
+// with their kernel, strides and groups replaced, dilations up to 4, widths from 1 (W
+// classes with a single output, or none) to past two passes of 16-tile vectors per class.
+std::vector<Shape> winograd_shapes(int count, uint32_t seed) {
+  std::mt19937 rng(seed);
+  auto between = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  std::vector<Shape> shapes;
+  for (Shape s : generated_shapes(4 * count, seed)) {
+    if (static_cast<int>(shapes.size()) == count) break;
+    s.p.ic /= s.p.groups;
+    s.p.oc /= s.p.groups;
+    s.p.groups = 1;
+    s.p.kernel = {3, 3, 3};
+    s.p.strides = {1, 1, 1};
+    for (int a = 0; a < 3; ++a) s.p.dilation[static_cast<size_t>(a)] = between(0, 1) ? 1 : between(2, 4);
+    s.src = {s.src[0], between(1, 8), between(1, 9), between(1, 80), s.p.ic};
+    try {
+      plan_shape(s.p, {s.src[1], s.src[2], s.src[3]});
+    } catch (const Error&) {
+      continue;
+    }
+    if (s.p.ic * s.p.oc * s.src[1] * s.src[2] * s.src[3] > 400000) continue;
+    shapes.push_back(s);
+  }
+  return shapes;
+}
+
 // The accuracy bar: max error relative to the output's magnitude within 1e-5
 // (element-wise relative error is unbounded where sums cancel to near zero). A softmax
 // turns the sums' absolute error into relative error of its outputs whatever the
@@ -146,6 +173,23 @@ TEST(FastConv3d, IntegerInputsAreExact) {
   }
 }
 
+// Winograd tiles against the reference: exact on integers (the transforms multiply by
+// 1/2 at most three times, so integer sums stay exact), within the accuracy bar otherwise,
+// on every ISA, whatever the channel counts (the family is forced where the oc family
+// would run: chunks of output channels, tile vectors per pass).
+TEST(FastConv3d, WinogradMatchesReference) {
+  const FastConv3dTuning winograd{FastConv3dTuning::Family::winograd};
+  for (const auto* isa : available_kernel_tables()) {
+    std::mt19937 rng(606);
+    for (const auto& s : winograd_shapes(120, 31)) {
+      ASSERT_EQ(FastConv3d(s.p, Tensor(Dims{3, 3, 3, s.p.ic, s.p.oc}), Tensor(Dims{s.p.oc}), isa, winograd).describe(),
+                std::string(isa->isa) + "/winograd");
+      compare(s, isa, rng, true, winograd);
+      compare(s, isa, rng, false, winograd);
+    }
+  }
+}
+
 // Every family, channel-block width and blocking, forced, on shapes that would not pick
 // them: the w family's bands of 1..3 output rows re-convert halos at every band edge.
 TEST(FastConv3d, EveryFamilyAndBlockingMatchesReference) {
@@ -154,6 +198,7 @@ TEST(FastConv3d, EveryFamilyAndBlockingMatchesReference) {
   for (int nv = 1; nv <= kernels::kMaxOcNv; ++nv) tunings.push_back({Family::oc, nv, 0, 0});
   for (int64_t band : {1, 2, 3}) tunings.push_back({Family::w, 0, band, 0});
   tunings.push_back({Family::oc, 1, 0, 7});  // pointwise tasks of 7 positions: tails everywhere
+  tunings.push_back({Family::winograd});      // where it applies
   // Non-temporal stores (chosen for large outputs only), on every block width.
   for (int nv = 1; nv <= kernels::kMaxOcNv; ++nv)
     tunings.push_back({Family::oc, nv, 0, 0, FastConv3dTuning::Streaming::on});
@@ -161,7 +206,7 @@ TEST(FastConv3d, EveryFamilyAndBlockingMatchesReference) {
     std::mt19937 rng(4321);
     for (const auto& s : generated_shapes(40, 11))
       for (const auto& tuning : tunings) {
-        SCOPED_TRACE(std::string(isa->isa) + " family " + (tuning.family == Family::oc ? "oc" : "w") + " nv " +
+        SCOPED_TRACE(std::string(isa->isa) + " family " + std::to_string(static_cast<int>(tuning.family)) + " nv " +
                      std::to_string(tuning.oc_nv) + " band " + std::to_string(tuning.w_band_rows));
         compare(s, isa, rng, true, tuning);
       }
@@ -170,7 +215,9 @@ TEST(FastConv3d, EveryFamilyAndBlockingMatchesReference) {
 
 TEST(FastConv3d, BytesIdenticalAcrossThreadCounts) {
   std::mt19937 rng(5);
-  for (const auto& s : generated_shapes(20, 3)) {
+  std::vector<Shape> shapes = generated_shapes(20, 3);
+  for (const Shape& s : winograd_shapes(20, 5)) shapes.push_back(s);
+  for (const auto& s : shapes) {
     const auto kd = s.p.kernel_dims();
     const Tensor src = random_tensor(s.src, rng, false);
     const Tensor w = random_tensor(Dims(kd.begin(), kd.end()), rng, false);
@@ -196,10 +243,14 @@ TEST(FastConv3d, BytesIdenticalAcrossThreadCounts) {
 // bytes of the whole run, in every family (what larger-than-memory runs rely on).
 TEST(FastConv3d, DepthSlabsGiveTheBytesOfTheWholeRun) {
   using Family = FastConv3dTuning::Family;
-  const FastConv3dTuning tunings[] = {{}, {Family::oc, 1, 0, 7}, {Family::w, 0, 2, 0}};
+  const FastConv3dTuning tunings[] = {{}, {Family::oc, 1, 0, 7}, {Family::w, 0, 2, 0}, {Family::winograd}};
   std::mt19937 rng(2024);
   ThreadPool pool(2);
-  for (const auto& s : generated_shapes(60, 17))
+  // Winograd pairs output planes: slabs that cut a pair compute it without the plane only
+  // the other output reads.
+  std::vector<Shape> shapes = generated_shapes(60, 17);
+  for (const Shape& s : winograd_shapes(30, 23)) shapes.push_back(s);
+  for (const auto& s : shapes)
     for (const auto& tuning : tunings) {
       const auto kd = s.p.kernel_dims();
       const Tensor src = random_tensor(s.src, rng, false);
@@ -263,6 +314,13 @@ TEST(FastConv3d, NamedEdgeCases) {
       {"w_family_full_tiles_oc_11", {1, 2, 3, 97, 11}, 11, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
       {"w_family_stride3", {1, 5, 5, 50, 4}, 11, {3, 3, 3}, {3, 3, 3}, {1, 1, 1}, Padding::same, 1},
       {"w_family_dilation4", {1, 9, 9, 37, 5}, 5, {3, 3, 3}, {1, 1, 1}, {4, 4, 4}, Padding::same, 1},
+      // Winograd: 11 -> 11 is chosen automatically; deep volumes give tasks runs of pairs
+      // of output planes (sharing input planes), plain and dilated along D; widths whose
+      // last W class is empty or holds a single output.
+      {"winograd_deep_runs", {1, 41, 4, 19, 11}, 11, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, Padding::same, 1},
+      {"winograd_deep_runs_dilation_2", {1, 37, 9, 6, 11}, 11, {3, 3, 3}, {1, 1, 1}, {2, 3, 1}, Padding::valid, 1},
+      {"winograd_w_classes_short", {1, 6, 7, 5, 11}, 9, {3, 3, 3}, {1, 1, 1}, {1, 2, 4}, Padding::same, 1,
+       {Activation::relu}},
       {"k1_pointwise", {1, 3, 3, 30, 32}, 32, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, Padding::valid, 1},
       {"k1_pointwise_batch_grouped", {2, 3, 5, 7, 12}, 24, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, Padding::same, 3},
       {"k1_strided", {1, 5, 5, 9, 16}, 16, {1, 1, 1}, {2, 2, 2}, {1, 1, 1}, Padding::same, 1},
@@ -322,6 +380,7 @@ TEST(FastConv3d, NamedEdgeCases) {
       compare({c.src, p}, isa, rng, true, {Family::oc, 1, 0, 7});
       compare({c.src, p}, isa, rng, true, {Family::w, 0, 1, 0});
       compare({c.src, p}, isa, rng, true, {Family::oc, 0, 0, 0, FastConv3dTuning::Streaming::on});
+      compare({c.src, p}, isa, rng, false, {Family::winograd});
     }
   }
 }

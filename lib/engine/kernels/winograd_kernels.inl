@@ -1,0 +1,212 @@
+// Winograd F(2x2x2, 3x3x3) kernels for 3x3x3 stride-1 layers on small channel counts,
+// where a direct kernel cannot fill its vectors with channels (i and j of the issue).
+// Included by direct_kernels.inl inside its ISA namespace, for vec, load, store, splat
+// and w_nv.
+//
+// One dimension at a time (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+// Networks", 2016): two outputs y0, y1 of a 3-tap filter g over inputs d0..d3 are
+//   y = A^T [(G g) . (B^T d)],  B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
+//   G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],  A^T = [1 1 1 0; 0 1 -1 -1].
+// In 3-D a tile of 2x2x2 outputs takes 64 products per (input, output) channel pair
+// instead of 216: 3.4x fewer multiplications. Under dilation the taps of an output are
+// dilation apart, so a tile pairs outputs dilation apart (same residue class) and its
+// inputs d_j lie at o - pad + j * dilation.
+//
+// Vectors run over 16 tiles of one W residue class rw: lane t holds the tile of outputs
+// rw + dw * (2t + {0, 1}). Rows are converted with W phases of period 2 * dw, so that
+// d0 = run[rw][t], d1 = run[rw + dw][t], d2 = run[rw][t + 1], d3 = run[rw + dw][t + 1]:
+// four plain loads. Each output is computed by one fixed sequence of operations, whatever
+// the thread or the slab; y0 never reads d3 and y1 never reads d0 (in float arithmetic
+// too), which lets slabs leave out planes only the other output of a tile needs.
+
+// 4 x 4 x 4 transformed positions in (dz, hy, wx) order, computed one column wx (16
+// positions) at a time: inputs, products and the D and H output transforms of a column
+// stay in L1 (all 64 at once took 188 KB on 11 channels), and the W output transform
+// accumulates the columns in order.
+constexpr int kColumnPositions = 16;
+
+// B^T d for input row k = wx of the transform: two of the four loads.
+template <int WX>
+inline vec input_column(const float* row, int64_t at_r, int64_t at_s) {
+  if constexpr (WX == 0) return load(row + at_r) - load(row + at_r + 1);
+  if constexpr (WX == 1) return load(row + at_s) + load(row + at_r + 1);
+  if constexpr (WX == 2) return load(row + at_r + 1) - load(row + at_s);
+  return load(row + at_s) - load(row + at_s + 1);
+}
+
+// The same B^T along an axis of four values in registers.
+inline void input_transform4(vec& a0, vec& a1, vec& a2, vec& a3) {
+  const vec b0 = a0 - a2, b1 = a1 + a2, b2 = a2 - a1, b3 = a1 - a3;
+  a0 = b0, a1 = b1, a2 = b2, a3 = b3;
+}
+
+// v[(p * ic + c) * nt + n], p = dz * 4 + hy: the transformed inputs of column WX for
+// tile vectors n of this pass.
+template <int WX>
+void wino_input_column(const WinoRowArgs& a, int64_t rw, int64_t t0, vec* v) {
+  const int64_t pl = a.phase_len, ic = a.ic, nt = a.nt;
+  for (int64_t c = 0; c < ic; ++c)
+    for (int64_t n = 0; n < nt; ++n) {
+      const int64_t at_r = (rw * ic + c) * pl + t0 + n * kVW, at_s = ((rw + a.dw) * ic + c) * pl + t0 + n * kVW;
+      vec x[4][4];  // [dz][hy]
+      #pragma GCC unroll 4
+      for (int dz = 0; dz < 4; ++dz)
+        #pragma GCC unroll 4
+        for (int hy = 0; hy < 4; ++hy) x[dz][hy] = input_column<WX>(a.rows[dz * 4 + hy], at_r, at_s);
+      #pragma GCC unroll 4
+      for (int dz = 0; dz < 4; ++dz) input_transform4(x[dz][0], x[dz][1], x[dz][2], x[dz][3]);
+      #pragma GCC unroll 4
+      for (int hy = 0; hy < 4; ++hy) input_transform4(x[0][hy], x[1][hy], x[2][hy], x[3][hy]);
+      #pragma GCC unroll 4
+      for (int dz = 0; dz < 4; ++dz)
+        #pragma GCC unroll 4
+        for (int hy = 0; hy < 4; ++hy) v[((dz * 4 + hy) * ic + c) * nt + n] = x[dz][hy];
+    }
+}
+
+// The products of column wx: m[(p * OCB + o) * NT + n] = sum over c of
+// u[p * 4 + wx][c][oc_begin + o] * v[p][c][n].
+template <int OCB, int NT>
+void wino_products(const WinoRowArgs& a, int64_t wx, int64_t oc_begin, const vec* v, vec* m) {
+  const int64_t ic = a.ic, oc = a.oc;
+  for (int p = 0; p < kColumnPositions; ++p) {
+    if (a.prefetch_l2) a.prefetch_l2->issue();
+    const float* u = a.u + (p * 4 + wx) * ic * oc + oc_begin;
+    const vec* vp = v + p * ic * NT;
+    vec acc[OCB][NT];
+    #pragma GCC unroll 32
+    for (int o = 0; o < OCB; ++o)
+      #pragma GCC unroll 4
+      for (int n = 0; n < NT; ++n) acc[o][n] = splat(0.0f);
+    for (int64_t c = 0; c < ic; ++c) {
+      vec xs[NT];
+      #pragma GCC unroll 4
+      for (int n = 0; n < NT; ++n) xs[n] = vp[c * NT + n];
+      #pragma GCC unroll 32
+      for (int o = 0; o < OCB; ++o) {
+        const vec wb = splat(u[c * oc + o]);
+        #pragma GCC unroll 4
+        for (int n = 0; n < NT; ++n) acc[o][n] += wb * xs[n];
+      }
+    }
+    #pragma GCC unroll 32
+    for (int o = 0; o < OCB; ++o)
+      #pragma GCC unroll 4
+      for (int n = 0; n < NT; ++n) m[(p * OCB + o) * NT + n] = acc[o][n];
+  }
+}
+
+template <int OCB>
+void wino_products_dispatch(const WinoRowArgs& a, int64_t wx, int64_t oc_begin, int64_t count, const vec* v, vec* m) {
+  if constexpr (OCB > 0) {
+    if (count != OCB) return wino_products_dispatch<OCB - 1>(a, wx, oc_begin, count, v, m);
+    switch (a.nt) {
+      case 1: return wino_products<OCB, 1>(a, wx, oc_begin, v, m);
+      case 2: if constexpr (w_nv(OCB) >= 2) return wino_products<OCB, 2>(a, wx, oc_begin, v, m); break;
+      case 3: if constexpr (w_nv(OCB) >= 3) return wino_products<OCB, 3>(a, wx, oc_begin, v, m); break;
+      case 4: if constexpr (w_nv(OCB) >= 4) return wino_products<OCB, 4>(a, wx, oc_begin, v, m); break;
+      default: break;
+    }
+  }
+}
+
+// A^T along an axis: the first (Z = 0) or second output of four values.
+template <int Z>
+inline vec output_transform(vec m0, vec m1, vec m2, vec m3) {
+  if constexpr (Z == 0) return m0 + m1 + m2;
+  return m1 - m2 - m3;
+}
+
+// A^T along D, then H, of the products of column WX; along W the columns accumulate into
+// y[((o * nt + n) * 4 + zd * 2 + zh) * 2 + zw] in the order of output_transform:
+// y0 = (c0 + c1) + c2, y1 = (c1 - c2) - c3.
+template <int WX>
+void wino_output_column(const WinoRowArgs& a, int64_t count, const vec* m, vec* y) {
+  const int64_t nt = a.nt;
+  for (int64_t o = 0; o < count; ++o)
+    for (int64_t n = 0; n < nt; ++n) {
+      const auto at = [&](int dz, int hy) { return m[((dz * 4 + hy) * count + o) * nt + n]; };
+      vec e[2][4];  // [zd][hy]
+      #pragma GCC unroll 4
+      for (int hy = 0; hy < 4; ++hy) {
+        e[0][hy] = output_transform<0>(at(0, hy), at(1, hy), at(2, hy), at(3, hy));
+        e[1][hy] = output_transform<1>(at(0, hy), at(1, hy), at(2, hy), at(3, hy));
+      }
+      vec* yt = y + (o * nt + n) * 8;
+      #pragma GCC unroll 2
+      for (int zd = 0; zd < 2; ++zd) {
+        const vec c[2] = {output_transform<0>(e[zd][0], e[zd][1], e[zd][2], e[zd][3]),
+                          output_transform<1>(e[zd][0], e[zd][1], e[zd][2], e[zd][3])};
+        #pragma GCC unroll 2
+        for (int zh = 0; zh < 2; ++zh) {
+          vec* yz = yt + (zd * 2 + zh) * 2;
+          if constexpr (WX == 0) yz[0] = c[zh];
+          if constexpr (WX == 1) yz[0] = yz[0] + c[zh], yz[1] = c[zh];
+          if constexpr (WX == 2) yz[0] = yz[0] + c[zh], yz[1] = yz[1] - c[zh];
+          if constexpr (WX == 3) yz[1] = yz[1] - c[zh];
+        }
+      }
+    }
+}
+
+// Bias, relu and the scattered stores of the finished outputs of this pass.
+void wino_store(const WinoRowArgs& a, int64_t rw, int64_t t0, int64_t oc_begin, int64_t count, const vec* y) {
+  for (int64_t o = 0; o < count; ++o)
+    for (int64_t n = 0; n < a.nt; ++n) {
+      const int64_t oc = oc_begin + o;
+      const vec bias = splat(a.bias ? a.bias[oc] : 0.0f);
+      // Lane i of tile vector n holds outputs W = rw + dw * (2t + zw), t = t0 + n * kVW + i:
+      // 2 * dw columns apart, `valid[zw]` of them inside the row.
+      const int64_t t_first = t0 + n * kVW, step = 2 * a.dw * a.out_stride;
+      int64_t valid[2];
+      for (int zw = 0; zw < 2; ++zw) {
+        const int64_t w0 = rw + a.dw * (2 * t_first + zw);
+        valid[zw] = w0 >= a.ow ? 0 : std::min<int64_t>(kVW, (a.ow - 1 - w0) / (2 * a.dw) + 1);
+      }
+      for (int zdh = 0; zdh < 4; ++zdh) {
+        float* out = a.out[zdh];
+        if (out == nullptr) continue;
+        #pragma GCC unroll 2
+        for (int zw = 0; zw < 2; ++zw) {
+          vec r = y[((o * a.nt + n) * 4 + zdh) * 2 + zw] + bias;
+          if (a.relu) r = r < splat(0.0f) ? splat(0.0f) : r;
+          float lanes[kVW];
+          store(lanes, r);
+          float* p = out + (rw + a.dw * (2 * t_first + zw)) * a.out_stride + oc;
+          for (int64_t i = 0; i < valid[zw]; ++i) p[i * step] = lanes[i];
+        }
+      }
+    }
+}
+
+template <int WX>
+void wino_column(const WinoRowArgs& a, int64_t rw, int64_t t0, vec* v, vec* m, vec* y) {
+  wino_input_column<WX>(a, rw, t0, v);
+  for (int64_t chunk = 0, begin = 0; chunk < a.oc_chunks; ++chunk) {
+    const int64_t count = (a.oc - begin) / (a.oc_chunks - chunk);
+    wino_products_dispatch<kMaxOcb>(a, WX, begin, count, v, m);
+    wino_output_column<WX>(a, count, m, y + begin * a.nt * 8);
+    begin += count;
+  }
+}
+
+void wino_row(const WinoRowArgs& a) {
+  vec* v = reinterpret_cast<vec*>(a.scratch);
+  vec* m = v + kColumnPositions * a.ic * a.nt;
+  vec* y = m + kColumnPositions * kMaxOcb * a.nt;
+  const int64_t tiles_per_pass = a.nt * kVW;
+  for (int64_t rw = 0; rw < a.dw && rw < a.ow; ++rw) {
+    const int64_t outputs = (a.ow - rw + a.dw - 1) / a.dw, tiles = (outputs + 1) / 2;
+    for (int64_t t0 = 0; t0 < tiles; t0 += tiles_per_pass) {
+      wino_column<0>(a, rw, t0, v, m, y);
+      wino_column<1>(a, rw, t0, v, m, y);
+      wino_column<2>(a, rw, t0, v, m, y);
+      wino_column<3>(a, rw, t0, v, m, y);
+      for (int64_t chunk = 0, begin = 0; chunk < a.oc_chunks; ++chunk) {
+        const int64_t count = (a.oc - begin) / (a.oc_chunks - chunk);
+        wino_store(a, rw, t0, begin, count, y + begin * a.nt * 8);
+        begin += count;
+      }
+    }
+  }
+}
