@@ -1,8 +1,9 @@
 #pragma once
 // The fast engine: direct convolution on NDHWC without im2col or a padded copy of the
-// volume. Weights are repacked once at construction; run() splits output rows
-// (n, od, oh) over the pool, and every output is summed in one fixed order by one task,
-// so the bytes do not depend on the thread count. SIMD kernels are chosen at run time
+// volume, or Winograd F(2x2x2, 3x3x3) tiles for 3x3x3 stride-1 layers on few channels
+// (conv3d_fast_winograd.cpp). Weights are repacked once at construction; run() splits
+// output rows (n, od, oh) over the pool, and every output is computed in one fixed order
+// by one task, so the bytes do not depend on the thread count. SIMD kernels are chosen at run time
 // from what the CPU has (AVX-512, AVX2+FMA, or portable).
 #include <string>
 #include <vector>
@@ -56,7 +57,8 @@ class FastConv3d {
   Dims output_dims(const Dims& src_dims) const;
 
   const Conv3dParams& params() const { return p_; }
-  // e.g. "avx512/oc2", "avx512/pointwise2" or "avx2/w": kernel build, family and vectors.
+  // e.g. "avx512/oc2", "avx512/pointwise2", "avx2/w" or "avx512/winograd": kernel build,
+  // family and vectors.
   std::string describe() const;
 
  private:
