@@ -1,7 +1,8 @@
 // The fast engine's Winograd family: F(2x2x2, 3x3x3) tiles (see
 // kernels/winograd_kernels.inl for the arithmetic). The weights are transformed once; a
-// task takes one pair of output planes (dilation apart) and walks its pairs of output
-// rows, converting each input row once per task into a ring of four rows per plane.
+// task takes a run of up to four pairs of output planes (each pair dilation apart) and
+// walks its pairs of output rows, converting each input row once per task into a ring of
+// four rows per input plane.
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -73,7 +74,8 @@ void FastConv3d::run_winograd(const Tensor& src, Tensor& dst, const ConvPlan& pl
   }
   const int64_t tiles_per_pass = nt * vw;
   // A pass reads run[t0 .. t0 + tiles_per_pass] (d2 and d3 one tile on).
-  const int64_t phase_len = ((class_tiles(0) + tiles_per_pass - 1) / tiles_per_pass * tiles_per_pass + 1 + vw - 1) / vw * vw;
+  const int64_t pass_tiles = (class_tiles(0) + tiles_per_pass - 1) / tiles_per_pass * tiles_per_pass;
+  const int64_t phase_len = (pass_tiles + 1 + vw - 1) / vw * vw;
   const int64_t row_floats = 2 * DW * IC * phase_len;
   const int64_t scratch_floats = nt * (16 * (IC + isa_->max_oc_block) + 8 * OC) * vw;
 
@@ -82,7 +84,7 @@ void FastConv3d::run_winograd(const Tensor& src, Tensor& dst, const ConvPlan& pl
   // anchored on the whole volume's grid, so a plane's sums do not depend on where slabs
   // begin. Neighbouring pairs share two input planes: a task converts each of its input
   // rows once for all its pairs (2 * group + 2 planes for 2 * group outputs).
-  std::vector<int64_t> firsts;  // (rd, md0) of each pair, flattened
+  std::vector<int64_t> firsts;  // each pair's first output plane, rd + DD * md0
   for (int64_t rd = 0; rd < std::min(DD, plan.axis[0].out); ++rd) {
     if (slab.od_end - 1 < rd) continue;
     const int64_t md_lo = slab.od_begin <= rd ? 0 : (slab.od_begin - rd + DD - 1) / DD;
@@ -123,6 +125,10 @@ void FastConv3d::run_winograd(const Tensor& src, Tensor& dst, const ConvPlan& pl
     const auto [first_pair, count] = runs[static_cast<size_t>(task % static_cast<int64_t>(runs.size()))];
     const int64_t od_first = firsts[static_cast<size_t>(first_pair)];
     const auto in_slab = [&](int64_t od) { return od >= slab.od_begin && od < slab.od_end; };
+    // Output row (od, oh) in dst, or nullptr where it lies outside the slab or the output.
+    const auto output_row = [&](int64_t od, int64_t oh) -> float* {
+      return in_slab(od) && oh < OH ? dst.data() + ((n * OD + od - slab.od_begin) * OH + oh) * OW * OC : nullptr;
+    };
     // Input plane k of the run is plane j = k - 2p of pair p. Plane 0 of a pair feeds only
     // its first output, plane 3 only its second: a slab that lacks the other output does not
     // hold (or read) them.
@@ -166,12 +172,9 @@ void FastConv3d::run_winograd(const Tensor& src, Tensor& dst, const ConvPlan& pl
         kernels::L2PrefetchQueue queue;
         const auto queue_output_rows = [&](int64_t od0, int64_t oh0) {
           for (int64_t zd = 0; zd < 2; ++zd)
-            for (int64_t zh = 0; zh < 2; ++zh) {
-              const int64_t od = od0 + zd * DD, oh = oh0 + zh * DH;
-              if (in_slab(od) && oh < OH)
-                queue.rows[queue.count++] =
-                    reinterpret_cast<const char*>(dst.data() + ((n * OD + od - slab.od_begin) * OH + oh) * OW * OC);
-            }
+            for (int64_t zh = 0; zh < 2; ++zh)
+              if (const float* row = output_row(od0 + zd * DD, oh0 + zh * DH))
+                queue.rows[queue.count++] = reinterpret_cast<const char*>(row);
         };
         const auto start_queue = [&](int64_t row_lines) {
           queue.row_lines = row_lines;
@@ -200,11 +203,7 @@ void FastConv3d::run_winograd(const Tensor& src, Tensor& dst, const ConvPlan& pl
               rows[dz * kRowsPerTile + j] = slot_rows[static_cast<size_t>((2 * pr + dz) * kRowsPerTile +
                                                                           (2 * pair + j) % kRowsPerTile)];
           for (int64_t zd = 0; zd < 2; ++zd)
-            for (int64_t zh = 0; zh < 2; ++zh) {
-              const int64_t od = od0 + zd * DD, oh = oh_first + zh * DH;
-              out[zd * 2 + zh] =
-                  in_slab(od) && oh < OH ? dst.data() + ((n * OD + od - slab.od_begin) * OH + oh) * OW * OC : nullptr;
-            }
+            for (int64_t zh = 0; zh < 2; ++zh) out[zd * 2 + zh] = output_row(od0 + zd * DD, oh_first + zh * DH);
           kernels::WinoRowArgs a{};
           a.rows = rows;
           a.phase_len = phase_len;

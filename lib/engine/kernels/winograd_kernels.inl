@@ -179,15 +179,23 @@ void wino_store(const WinoRowArgs& a, int64_t rw, int64_t t0, int64_t oc_begin, 
     }
 }
 
+// Calls f(begin, count) for each of the a.oc_chunks near-equal chunks of output channels.
+template <typename F>
+void for_each_oc_chunk(const WinoRowArgs& a, F f) {
+  for (int64_t chunk = 0, begin = 0; chunk < a.oc_chunks; ++chunk) {
+    const int64_t count = (a.oc - begin) / (a.oc_chunks - chunk);
+    f(begin, count);
+    begin += count;
+  }
+}
+
 template <int WX>
 void wino_column(const WinoRowArgs& a, int64_t rw, int64_t t0, vec* v, vec* m, vec* y) {
   wino_input_column<WX>(a, rw, t0, v);
-  for (int64_t chunk = 0, begin = 0; chunk < a.oc_chunks; ++chunk) {
-    const int64_t count = (a.oc - begin) / (a.oc_chunks - chunk);
+  for_each_oc_chunk(a, [&](int64_t begin, int64_t count) {
     wino_products_dispatch<kMaxOcb>(a, WX, begin, count, v, m);
     wino_output_column<WX>(a, count, m, y + begin * a.nt * 8);
-    begin += count;
-  }
+  });
 }
 
 void wino_row(const WinoRowArgs& a) {
@@ -202,11 +210,9 @@ void wino_row(const WinoRowArgs& a) {
       wino_column<1>(a, rw, t0, v, m, y);
       wino_column<2>(a, rw, t0, v, m, y);
       wino_column<3>(a, rw, t0, v, m, y);
-      for (int64_t chunk = 0, begin = 0; chunk < a.oc_chunks; ++chunk) {
-        const int64_t count = (a.oc - begin) / (a.oc_chunks - chunk);
+      for_each_oc_chunk(a, [&](int64_t begin, int64_t count) {
         wino_store(a, rw, t0, begin, count, y + begin * a.nt * 8);
-        begin += count;
-      }
+      });
     }
   }
 }
