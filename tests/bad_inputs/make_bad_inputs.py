@@ -267,6 +267,8 @@ case("tests/fuzz/libhdf5_hazards/segv_global_heap_read.h5", "weights", ["the HDF
      "libhdf5 1.10.8 segfaults on it (tests/fuzz/README.md)")
 case("tests/fuzz/libhdf5_hazards/hang_global_heap_protect.h5", "weights", ["no answer after 1 s"],
      "libhdf5 1.10.8 loops forever on it", env=["VOXCONV_HDF5_TIMEOUT=1"])
+case("tests/fuzz/libhdf5_hazards/oom_vlen_string_conversion.h5", "weights", ["weight_names", "empty name"],
+     "libhdf5 1.10.8 allocates (and frees) ~2 GB five times converting its corrupt vlen strings (found by fuzzing)")
 case("tests/fuzz/corpus/fuzz_hdf5_weights/oom-kernel-shape-9gib-in-11kb.h5", "weights",
      ["9.0 GiB", "stores 432 bytes"], "a 9 GiB kernel header in an 11 KB file (found by fuzzing: was an OOM kill)")
 
