@@ -485,8 +485,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
                 for (int64_t i = 0; i < row_floats; i += 16) __builtin_prefetch(row + i);
           float* out_row = dst.data() + ((n * OD + od - slab.od_begin) * OH + oh) * OW * OC;
           for (int64_t g = 0; g < G; ++g)
-            for (int64_t chunk = 0, begin = 0; chunk < chunks; ++chunk) {
-              const int64_t count = (OCG - begin) / (chunks - chunk);
+            kernels::for_each_balanced_chunk(OCG, chunks, [&](int64_t begin, int64_t count) {
               kernels::WRowArgs a{};
               a.rows = rows.data();
               a.taps_dh = KD * KH;
@@ -504,8 +503,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
               a.ow = OW;
               a.relu = p_.activation.kind == Activation::relu;
               isa_->w_row(a);
-              begin += count;
-            }
+            });
           finish_lines(out_row, 1, OW);
         };
         // A task's rows are DH apart (consecutive when DH = 1), so that each reads KH - 1

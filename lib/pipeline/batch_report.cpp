@@ -9,17 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "pipeline/output_files.hpp"
 
 namespace voxconv::pipeline {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path folder_of(const std::string& path) {
-  const fs::path parent = fs::path(path).parent_path();
-  return parent.empty() ? fs::path(".") : parent;
-}
 
 // Seconds rounded to microseconds: enough, and stable to read.
 double rounded(double seconds) { return static_cast<double>(static_cast<int64_t>(seconds * 1e6 + 0.5)) / 1e6; }

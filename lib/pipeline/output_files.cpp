@@ -17,11 +17,12 @@ namespace voxconv::pipeline {
 
 namespace fs = std::filesystem;
 
-namespace {
 fs::path folder_of(const std::string& path) {
   const fs::path parent = fs::path(path).parent_path();
   return parent.empty() ? fs::path(".") : parent;
 }
+
+namespace {
 
 constexpr char kStagingPrefix[] = ".voxconv-partial-";
 

@@ -3,6 +3,7 @@
 // beside the destination and renamed into place on commit(); anything left uncommitted
 // is removed. Formats that write companion files (.mhd + .raw, .nhdr + .raw) move as a
 // set. Existing files are never replaced unless `force`.
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,10 @@
 #include "core/error.hpp"
 
 namespace voxconv::pipeline {
+
+// The folder that holds file `path` ("." for a bare file name): where staged and
+// temporary files go, so that the final rename stays within one file system.
+std::filesystem::path folder_of(const std::string& path);
 
 // Removes the staging folders of every live OutputTransaction and makes new ones fail:
 // for a signal handler thread (app/) before the process ends on Ctrl-C or SIGTERM. Outputs

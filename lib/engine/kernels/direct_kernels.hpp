@@ -6,6 +6,17 @@
 
 namespace voxconv::engine::kernels {
 
+// Calls f(begin, count) for `chunks` consecutive chunks of [0, total) whose sizes differ
+// by at most one (the smaller first): output channels split into register-sized chunks.
+template <typename F>
+void for_each_balanced_chunk(int64_t total, int64_t chunks, F f) {
+  for (int64_t chunk = 0, begin = 0; chunk < chunks; ++chunk) {
+    const int64_t count = (total - begin) / (chunks - chunk);
+    f(begin, count);
+    begin += count;
+  }
+}
+
 // One (kd, kh) row of taps: the inputs of its kw taps for output position 0 start at
 // x + k * kw_gap (position p adds p * step), each `channels` floats long, and meet weight
 // rows w_row + k * channels + c.

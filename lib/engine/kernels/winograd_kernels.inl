@@ -182,11 +182,7 @@ void wino_store(const WinoRowArgs& a, int64_t rw, int64_t t0, int64_t oc_begin, 
 // Calls f(begin, count) for each of the a.oc_chunks near-equal chunks of output channels.
 template <typename F>
 void for_each_oc_chunk(const WinoRowArgs& a, F f) {
-  for (int64_t chunk = 0, begin = 0; chunk < a.oc_chunks; ++chunk) {
-    const int64_t count = (a.oc - begin) / (a.oc_chunks - chunk);
-    f(begin, count);
-    begin += count;
-  }
+  for_each_balanced_chunk(a.oc, a.oc_chunks, f);
 }
 
 template <int WX>
