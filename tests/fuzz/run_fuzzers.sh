@@ -69,6 +69,29 @@ judge_hdf5_artifacts() {
   return $failed
 }
 
+# The judge itself, on the committed libhdf5 reproducers (tests/fuzz/README.md), named as
+# libFuzzer names its artifacts: each must get its known verdict, so a judge that would blame
+# voxconv for libhdf5's crashes (or miss them) fails here, before any fuzzing.
+check_judge() {
+  local dir="$build/fuzz-judge-check" name prefix verdicts
+  declare -A expected=([segv_global_heap_read.h5]="inside libhdf5" [hang_global_heap_protect.h5]="inside libhdf5"
+                       [asan_attribute_name_overread.h5]="inside libhdf5" [oom_vlen_string_conversion.h5]="inside libhdf5"
+                       [asan_huge_metadata_allocation.h5]="does not reproduce")  # libhdf5 handles the NULL in-process
+  rm -rf "$dir"; mkdir -p "$dir"
+  for f in tests/fuzz/libhdf5_hazards/*.h5; do
+    name=$(basename "$f")
+    case $name in hang_*) prefix=timeout-;; oom_*) prefix=oom-;; *) prefix=crash-;; esac
+    cp "$f" "$dir/$prefix$name"
+  done
+  verdicts=$(judge_hdf5_artifacts "$dir" 2>&1) || { echo "== the fuzz judge failed on libhdf5's known hazards:" >&2; echo "$verdicts" >&2; return 1; }
+  for name in "${!expected[@]}"; do
+    if ! grep -q -- "-$name: ${expected[$name]}" <<<"$verdicts"; then
+      echo "== the fuzz judge's verdict on $name is not '${expected[$name]}':" >&2; echo "$verdicts" >&2; return 1
+    fi
+  done
+  echo "== fuzz judge: the $(ls "$dir" | wc -l) libhdf5 reproducers get their known verdicts"
+}
+
 status=0
 for t in "${targets[@]}"; do
   work="$build/fuzz-corpus/$t"
@@ -90,6 +113,7 @@ for t in "${targets[@]}"; do
                                "$realdata/volumes/itk_examples/BrainProtonDensity3Slices.mha") ;;
     *) echo "unknown target $t" >&2; exit 2 ;;
   esac
+  [[ $t == fuzz_hdf5_weights ]] && { check_judge || exit 1; }
   mapfile -t present < <(seed_dirs "$t" "tests/fuzz/corpus/$t" "${seeds[@]}")
   echo "== fuzz $t for ${seconds} s"
   log="$build/fuzz-$t.log"
