@@ -85,7 +85,7 @@ check_judge() {
   done
   verdicts=$(judge_hdf5_artifacts "$dir" 2>&1) || { echo "== the fuzz judge failed on libhdf5's known hazards:" >&2; echo "$verdicts" >&2; return 1; }
   for name in "${!expected[@]}"; do
-    if ! grep -q -- "-$name: ${expected[$name]}" <<<"$verdicts"; then
+    if ! grep -q -F -- "-$name: ${expected[$name]}" <<<"$verdicts"; then
       echo "== the fuzz judge's verdict on $name is not '${expected[$name]}':" >&2; echo "$verdicts" >&2; return 1
     fi
   done

@@ -179,16 +179,10 @@ void wino_store(const WinoRowArgs& a, int64_t rw, int64_t t0, int64_t oc_begin, 
     }
 }
 
-// Calls f(begin, count) for each of the a.oc_chunks near-equal chunks of output channels.
-template <typename F>
-void for_each_oc_chunk(const WinoRowArgs& a, F f) {
-  for_each_balanced_chunk(a.oc, a.oc_chunks, f);
-}
-
 template <int WX>
 void wino_column(const WinoRowArgs& a, int64_t rw, int64_t t0, vec* v, vec* m, vec* y) {
   wino_input_column<WX>(a, rw, t0, v);
-  for_each_oc_chunk(a, [&](int64_t begin, int64_t count) {
+  for_each_balanced_chunk(a.oc, a.oc_chunks, [&](int64_t begin, int64_t count) {
     wino_products_dispatch<kMaxOcb>(a, WX, begin, count, v, m);
     wino_output_column<WX>(a, count, m, y + begin * a.nt * 8);
   });
@@ -206,7 +200,7 @@ void wino_row(const WinoRowArgs& a) {
       wino_column<1>(a, rw, t0, v, m, y);
       wino_column<2>(a, rw, t0, v, m, y);
       wino_column<3>(a, rw, t0, v, m, y);
-      for_each_oc_chunk(a, [&](int64_t begin, int64_t count) {
+      for_each_balanced_chunk(a.oc, a.oc_chunks, [&](int64_t begin, int64_t count) {
         wino_store(a, rw, t0, begin, count, y + begin * a.nt * 8);
       });
     }
