@@ -54,6 +54,7 @@ constexpr int64_t kWinogradMinProducts = 55;
 // output rows share input rows, which then stay in the task's core (measured: 2 threads
 // 1.5x -> 1.8x one thread on 96^3 k5). Rings that do not fit are better served row by row.
 constexpr int64_t kWRowsPerTask = 4;
+static_assert(kWRowsPerTask <= kernels::L2PrefetchQueue::kMaxRows, "a conversion task's rows fit the prefetch queue");
 
 // Output rows per task of the oc family (see run_oc_rows).
 constexpr int64_t kOcRowsPerTask = 8;
@@ -417,6 +418,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
       kw_offsets[static_cast<size_t>(g * KW + k)] = ((k * DW % SW) * IC + g * ICG) * phase_len + k * DW / SW;
   std::vector<int64_t> slot_plane(static_cast<size_t>(slots));
   std::vector<int64_t> fresh;  // planes to convert for the next output plane
+  const int64_t tiles_per_row = (OW + w_tile - 1) / w_tile;
 
   for (int64_t n = 0; n < N; ++n)
     for (int64_t oh0 = 0; oh0 < OH; oh0 += band_rows) {
@@ -465,7 +467,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
       pool.parallel_for_affine(static_cast<int64_t>(order.size()),
                                [&](int64_t i) { convert(order[static_cast<size_t>(i)].second); });
       for (int64_t od = slab.od_begin; od < slab.od_end; ++od) {
-        const auto compute_row = [&](int64_t oh) {
+        const auto compute_row = [&](int64_t oh, kernels::L2PrefetchQueue* queue) {
           thread_local std::vector<const float*> rows;
           rows.assign(static_cast<size_t>(KD * KH), nullptr);
           for (int64_t kd = 0; kd < KD; ++kd) {
@@ -502,6 +504,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
               a.out_stride = OC;
               a.ow = OW;
               a.relu = p_.activation.kind == Activation::relu;
+              a.prefetch_l2 = queue;
               isa_->w_row(a);
             });
           finish_lines(out_row, 1, OW);
@@ -512,11 +515,46 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
         const int64_t group = rows_per_task * DH, groups = (oh1 - oh0 + group - 1) / group;
         const int64_t compute_tasks = groups * DH;
         order_tasks(compute_tasks, find_fresh(od + 1), group);
+        // Fetched into L2 while a row computes (each would otherwise wait for memory, the
+        // kernel on its new ring rows and the conversion on each gather): the rows that the
+        // task's next row reads first, the last of each input plane (the row before read the
+        // others), or after the task's last row the source rows of the conversion that comes
+        // next in this thread's order (interleaved medians: i 1T +3%, 2T +4-10%, h +1-9%).
+        const auto queue_rows = [&](kernels::L2PrefetchQueue& queue, int64_t next_oh, int64_t i) {
+          queue.count = 0;
+          if (next_oh >= 0) {
+            const int64_t ih = next_oh * SH - ph + (KH - 1) * DH;
+            for (int64_t kd = 0; kd < KD && queue.count < kernels::L2PrefetchQueue::kMaxRows; ++kd) {
+              const int64_t id = od * SD - pd + kd * DD;
+              if (id >= 0 && id < ID && ih >= 0 && ih < IH)
+                queue.rows[queue.count++] = reinterpret_cast<const char*>(slot_rows(id) + (ih - ih0) * row_floats);
+            }
+            queue.row_lines = (row_floats * 4 + 63) / 64;
+          } else if (i + 1 < static_cast<int64_t>(order.size()) &&
+                     order[static_cast<size_t>(i + 1)].second >= compute_tasks) {
+            const int64_t task = order[static_cast<size_t>(i + 1)].second - compute_tasks;
+            const int64_t id = fresh[static_cast<size_t>(task / convert_tasks)];
+            const int64_t r0 = (task % convert_tasks) * rows_per_task;
+            for (int64_t r = r0; r < std::min(window, r0 + rows_per_task); ++r)
+              if (ih0 + r >= 0 && ih0 + r < IH)
+                queue.rows[queue.count++] = reinterpret_cast<const char*>(
+                    src.data() + ((n * SLAB_D + id - slab.in_first) * IH + ih0 + r) * IW * IC);
+            queue.row_lines = (IW * IC * 4 + 63) / 64;
+          }
+          const int64_t issues = G * chunks * tiles_per_row * KD * KH;  // issue() calls while the row computes
+          queue.per_issue = (queue.count * queue.row_lines + issues - 1) / issues;
+          queue.row = 0;
+          queue.line = 0;
+        };
         pool.parallel_for_affine(static_cast<int64_t>(order.size()), [&](int64_t i) {
           const int64_t task = order[static_cast<size_t>(i)].second;
           if (task >= compute_tasks) return convert(task - compute_tasks);
-          const int64_t first = first_row(task, group);
-          for (int64_t oh = first; oh < std::min(oh1, first + group); oh += DH) compute_row(oh);
+          const int64_t first = first_row(task, group), last = std::min(oh1, first + group);
+          kernels::L2PrefetchQueue queue;
+          for (int64_t oh = first; oh < last; oh += DH) {
+            queue_rows(queue, oh + DH < last ? oh + DH : -1, i);
+            compute_row(oh, queue.count > 0 ? &queue : nullptr);
+          }
         });
       }
     }

@@ -95,6 +95,8 @@ struct WRowArgs {
   int64_t out_stride;        // OC
   int64_t ow;
   bool relu;
+  // Rows the caller reads next, fetched into L2 a few lines per tap row, or nullptr.
+  L2PrefetchQueue* prefetch_l2;
 };
 
 // The Winograd family (3x3x3, stride 1, one group): one pair of output rows along D

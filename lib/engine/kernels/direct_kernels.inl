@@ -317,6 +317,7 @@ void w_tile(const WRowArgs& a, int64_t ow0) {
   }
   const int64_t icg = a.icg, kw = a.kw, ocg = a.ocg;
   for (int64_t t = 0; t < a.taps_dh; ++t) {
+    if (a.prefetch_l2) a.prefetch_l2->issue();
     const float* row = a.rows[t];
     if (row == nullptr) continue;
     for (int64_t k = 0; k < kw; ++k) {
