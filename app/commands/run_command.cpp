@@ -49,18 +49,8 @@ void print_plan(const pipeline::BatchPlan& plan) {
 
 // A whole model (--model without --layer): every layer in its path, one sample.
 int run_whole_model(const RunState& s, const GlobalFlags& flags) {
-  const pipeline::RunOptions& run = s.run;
   pipeline::ModelRunOptions options;
-  options.model_path = run.model_path;
-  options.inputs = run.inputs;
-  options.output = run.output;
-  options.threads = run.threads;
-  options.axes = run.axes;
-  options.split_channels = run.split_channels;
-  options.force = run.force;
-  options.compress = run.compress;
-  options.keras_version = run.keras_version;
-  options.reference_engine = run.reference_engine;
+  static_cast<pipeline::VolumeRunOptions&>(options) = s.run;  // the flags both kinds of run take
   options.argmax = s.argmax;
   options.normalize = pipeline::parse_normalization(s.normalize);
   const auto result = pipeline::run_model(options);

@@ -10,11 +10,10 @@
 
 #include "core/geometry.hpp"
 #include "core/tensor.hpp"
-#include "keras/layer_config.hpp"
-#include "pipeline/axes.hpp"
 #include "pipeline/layer_inputs.hpp"
 #include "pipeline/layer_loader.hpp"
 #include "pipeline/layer_losses.hpp"
+#include "pipeline/run_options.hpp"
 
 namespace voxconv::engine {
 class FastConv3d;
@@ -24,21 +23,12 @@ struct ConvPlan;
 
 namespace voxconv::pipeline {
 
-struct RunOptions {
+// One layer: from --config and --weights, or from the saved model's `layer`.
+struct RunOptions : VolumeRunOptions {
   std::string config_path;
   std::string weights_path;
-  std::string model_path;  // --model: config and weights from one saved model (then `layer` picks the Conv3D)
   std::string layer;
-  std::vector<std::string> inputs;
-  std::string output;
-  int threads = 0;  // 0: all hardware threads
-  AxisOrder axes = AxisOrder::zyx;
-  bool split_channels = false;
-  bool force = false;
-  bool compress = false;
   int compression_level = -1;  // zlib 0..9 for compressed outputs; -1: the writer's default
-  std::optional<keras::KerasVersion> keras_version;
-  bool reference_engine = false;  // the simple oracle instead of the fast engine
   // Bytes the run may keep resident (--memory-limit); 0: default_memory_limit(). An output
   // that does not fit is computed and written in slabs of depth planes.
   int64_t memory_limit = 0;

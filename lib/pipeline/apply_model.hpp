@@ -3,32 +3,20 @@
 // model once, the input, scales it as asked, runs every layer (each intermediate freed
 // after its last consumer) and writes the model's output, or its argmax labels,
 // atomically, on the input's physical grid.
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/tensor.hpp"
-#include "keras/layer_config.hpp"
-#include "pipeline/axes.hpp"
+#include "pipeline/run_options.hpp"
 
 namespace voxconv::pipeline {
 
 enum class Normalization { none, minmax, zscore };
 Normalization parse_normalization(const std::string& text);  // "none", "minmax", "zscore"; throws ErrorKind::usage
 
-struct ModelRunOptions {
-  std::string model_path;
-  std::vector<std::string> inputs;
-  std::string output;
-  int threads = 0;  // 0: all hardware threads
-  AxisOrder axes = AxisOrder::zyx;
-  bool split_channels = false;
-  bool force = false;
-  bool compress = false;
+struct ModelRunOptions : VolumeRunOptions {
   bool argmax = false;  // write the label of the largest output channel instead of the scores
   Normalization normalize = Normalization::none;
-  std::optional<keras::KerasVersion> keras_version;
-  bool reference_engine = false;
 };
 
 struct ModelRunResult {
