@@ -20,7 +20,9 @@ def main():
     args = ap.parse_args()
     cmd = [args.binary, "--benchmark_format=json", f"--benchmark_repetitions={args.repetitions}"]
     if args.repetitions > 1:
-        cmd.append("--benchmark_report_aggregates_only=true")
+        # Repetitions in random order across all benchmarks: this VM's speed drifts by
+        # 5-30% over minutes, and consecutive repetitions would hand one engine a slow spell.
+        cmd += ["--benchmark_report_aggregates_only=true", "--benchmark_enable_random_interleaving=true"]
     if args.filter:
         cmd.append(f"--benchmark_filter={args.filter}")
     report = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
