@@ -348,10 +348,8 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
                 reinterpret_cast<const char*>(s + ((next_n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC);
           }
         }
-        queue.row_lines = (IW * IC * 4 + 63) / 64;
         const int64_t tiles = (OW + isa_->oc_mr[oc_nv_ - 1] - 1) / isa_->oc_mr[oc_nv_ - 1];
-        const int64_t issues = std::max<int64_t>(1, tiles * blocks_ * p_.groups * KD * KH);
-        queue.per_issue = (queue.count * queue.row_lines + issues - 1) / issues;
+        queue.spread((IW * IC * 4 + 63) / 64, std::max<int64_t>(1, tiles * blocks_ * p_.groups * KD * KH));
       }
       float* out_row = dst.data() + ((n * OD + od_local) * OH + oh) * OW * OC;
       for (int64_t g = 0; g < p_.groups; ++g) {
@@ -418,7 +416,8 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
       kw_offsets[static_cast<size_t>(g * KW + k)] = ((k * DW % SW) * IC + g * ICG) * phase_len + k * DW / SW;
   std::vector<int64_t> slot_plane(static_cast<size_t>(slots));
   std::vector<int64_t> fresh;  // planes to convert for the next output plane
-  const int64_t tiles_per_row = (OW + w_tile - 1) / w_tile;
+  // issue() calls of the L2 prefetch queue while a row computes (one per tap row of each tile).
+  const int64_t row_issues = G * chunks * ((OW + w_tile - 1) / w_tile) * KD * KH;
 
   for (int64_t n = 0; n < N; ++n)
     for (int64_t oh0 = 0; oh0 < OH; oh0 += band_rows) {
@@ -529,7 +528,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
               if (id >= 0 && id < ID && ih >= 0 && ih < IH)
                 queue.rows[queue.count++] = reinterpret_cast<const char*>(slot_rows(id) + (ih - ih0) * row_floats);
             }
-            queue.row_lines = (row_floats * 4 + 63) / 64;
+            queue.spread((row_floats * 4 + 63) / 64, row_issues);
           } else if (i + 1 < static_cast<int64_t>(order.size()) &&
                      order[static_cast<size_t>(i + 1)].second >= compute_tasks) {
             const int64_t task = order[static_cast<size_t>(i + 1)].second - compute_tasks;
@@ -539,12 +538,8 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
               if (ih0 + r >= 0 && ih0 + r < IH)
                 queue.rows[queue.count++] = reinterpret_cast<const char*>(
                     src.data() + ((n * SLAB_D + id - slab.in_first) * IH + ih0 + r) * IW * IC);
-            queue.row_lines = (IW * IC * 4 + 63) / 64;
+            queue.spread((IW * IC * 4 + 63) / 64, row_issues);
           }
-          const int64_t issues = G * chunks * tiles_per_row * KD * KH;  // issue() calls while the row computes
-          queue.per_issue = (queue.count * queue.row_lines + issues - 1) / issues;
-          queue.row = 0;
-          queue.line = 0;
         };
         pool.parallel_for_affine(static_cast<int64_t>(order.size()), [&](int64_t i) {
           const int64_t task = order[static_cast<size_t>(i)].second;

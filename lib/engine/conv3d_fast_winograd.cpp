@@ -176,19 +176,13 @@ void FastConv3d::run_winograd(const Tensor& src, Tensor& dst, const ConvPlan& pl
               if (const float* row = output_row(od0 + zd * DD, oh0 + zh * DH))
                 queue.rows[queue.count++] = reinterpret_cast<const char*>(row);
         };
-        const auto start_queue = [&](int64_t row_lines) {
-          queue.row_lines = row_lines;
-          queue.per_issue = (queue.count * row_lines + issues_per_call - 1) / issues_per_call;
-          queue.row = 0;
-          queue.line = 0;
-        };
         for (int64_t pr = 0; pr < count; ++pr) {
           const int64_t od0 = od_first + 2 * pr * DD;
           if (!in_slab(od0) && !in_slab(od0 + DD)) continue;
           queue.count = 0;
           if (pr + 1 < count) {
             queue_output_rows(od0 + 2 * DD, oh_first);
-            start_queue(out_row_lines);
+            queue.spread(out_row_lines, issues_per_call);
           } else if (pair + 1 < row_pairs) {
             for (int64_t j = 2; j < kRowsPerTile; ++j) {
               const int64_t ih = oh_first + 2 * DH - ph + j * DH;
@@ -196,7 +190,7 @@ void FastConv3d::run_winograd(const Tensor& src, Tensor& dst, const ConvPlan& pl
                 if (const float* plane = planes[static_cast<size_t>(k)])
                   queue.rows[queue.count++] = reinterpret_cast<const char*>(plane + ih * IW * IC);
             }
-            start_queue(in_row_lines);
+            queue.spread(in_row_lines, issues_per_call);
           }
           for (int64_t dz = 0; dz < kRowsPerTile; ++dz)
             for (int64_t j = 0; j < kRowsPerTile; ++j)

@@ -36,6 +36,13 @@ struct L2PrefetchQueue {
   int64_t per_issue = 0;   // lines per issue()
   int row = 0;             // where issue() goes on
   int64_t line = 0;
+  // Starts over on the rows listed, `lines` lines each, spread over `issues` calls of issue().
+  void spread(int64_t lines, int64_t issues) {
+    row_lines = lines;
+    per_issue = (count * lines + issues - 1) / issues;
+    row = 0;
+    line = 0;
+  }
   void issue() {
     for (int64_t i = 0; i < per_issue && row < count; ++i) {
       __builtin_prefetch(rows[row] + line * 64, 0, 2);

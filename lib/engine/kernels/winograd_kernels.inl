@@ -222,8 +222,6 @@ struct ChannelStore {
   void operator()(float* p, vec v) const { _mm256_maskstore_ps(p, mask, reinterpret_cast<const __m256&>(v)); }
 #endif
 };
-#else
-constexpr bool kTransposedStores = false;
 #endif
 
 // Bias, relu and the scattered stores of the finished outputs of this pass.
@@ -232,6 +230,9 @@ void wino_store(const WinoRowArgs& a, int64_t rw, int64_t t0, int64_t oc_begin, 
     vec r = y[((o * a.nt + n) * 4 + zdh) * 2 + zw] + splat(a.bias ? a.bias[oc_begin + o] : 0.0f);
     return a.relu ? (r < vec{} ? vec{} : r) : r;
   };
+#if VOXCONV_VW == 16 || VOXCONV_VW == 8
+  const ChannelStore store_channels(count);
+#endif
   for (int64_t n = 0; n < a.nt; ++n) {
     // Lane i of tile vector n holds outputs W = rw + dw * (2t + zw), t = t0 + n * kVW + i:
     // 2 * dw columns apart, `valid` of them inside the row.
@@ -246,11 +247,10 @@ void wino_store(const WinoRowArgs& a, int64_t rw, int64_t t0, int64_t oc_begin, 
 #if VOXCONV_VW == 16 || VOXCONV_VW == 8
         if constexpr (kTransposedStores) {
           // The chunk's channel vectors transposed: each W's channels are then one masked
-          // store (one scalar store per output took a sixth of j's time: j +11%).
+          // store (one scalar store per output took a sixth of j's time: j +6-13%).
           vec r[kVW];
           for (int64_t o = 0; o < kVW; ++o) r[o] = o < count ? output(o, n, zdh, zw) : vec{};
           transpose(r);
-          const ChannelStore store_channels(count);
           for (int64_t i = 0; i < valid; ++i) store_channels(p + i * step, r[i]);
           continue;
         }
