@@ -290,18 +290,22 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
 
   // Neighbouring output rows share most of their input rows (a 3x3 kernel: 2 planes of 8
   // output rows read 4 x 10 input rows, not 2 x 8 x 9): a task takes a block of rows and
-  // copies each padded row once (2 planes instead of 1: b +2-4%, d +1-2%), where that leaves
-  // enough tasks.
+  // copies each padded row once (2 planes instead of 1: a, b, c +2-4%, d +1%), where that
+  // leaves enough tasks. Under dilation along D its planes are dilation apart, so that they
+  // still share KD - 1 input planes.
   const int64_t SD = p_.strides[0], DD = p_.dilation[0];
   const int64_t SH = p_.strides[1], DH = p_.dilation[1], ph = plan.axis[1].pad_before;
   const int64_t rows_per_task = std::min(OH, kOcRowsPerTask);
   const int64_t row_groups = (OH + rows_per_task - 1) / rows_per_task;
-  // Only neighbouring planes that share KD - 1 input planes: under stride 2 they share one in
-  // five (e -1-3%), under dilation 2 none (f -1%).
-  const bool planes_share = SD == 1 && DD == 1 && KD > 1;
+  // (Under stride 2 along D two planes share one input plane in five: e -1-3%.)
+  const bool planes_share = SD == 1 && KD > 1;
   const int64_t planes_per_task =
       planes_share && N * OD * row_groups >= 16 * kOcPlanesPerTask * pool.size() ? kOcPlanesPerTask : 1;
-  const int64_t plane_groups = (OD + planes_per_task - 1) / planes_per_task;
+  // Plane group g: planes b * span + rd + j * DD (j < planes_per_task, inside the slab) for
+  // block b = g / DD of span = planes_per_task * DD planes and residue rd = g % DD.
+  const int64_t plane_span = planes_per_task * DD;
+  const int64_t plane_groups = (OD + plane_span - 1) / plane_span * DD;
+  const auto group_plane = [&](int64_t group, int64_t j) { return group / DD * plane_span + group % DD + j * DD; };
   const int64_t ih_span = (rows_per_task - 1) * SH + (KH - 1) * DH + 1;  // input rows a task may read per plane
   const int64_t plane_slots = planes_per_task - 1 + KD;  // input planes a task reads (plane j, tap kd: slot j + kd)
 
@@ -317,18 +321,18 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
     thread_local std::vector<kernels::OcTap> taps;
     // Task t of sample n: plane group t / row_groups, row group t % row_groups.
     const int64_t n = task / tasks_per_sample, plane_group = (task % tasks_per_sample) / row_groups;
-    const int64_t od_local_first = plane_group * planes_per_task, od_local_end = std::min(OD, od_local_first + planes_per_task);
+    int64_t planes = 0;  // of the group inside the slab
+    while (planes < planes_per_task && group_plane(plane_group, planes) < OD) ++planes;
     const int64_t oh_first = (task % row_groups) * rows_per_task, oh_end = std::min(OH, oh_first + rows_per_task);
     const int64_t ih_first = oh_first * SH - ph;
-    const auto slot_of = [&](int64_t od_local, int64_t kd, int64_t ih) {
-      return (od_local - od_local_first + kd) * ih_span + ih - ih_first;
-    };
+    // Plane j, tap kd reads input plane od0 - pad + (j + kd) * DD (od0: the first plane): slot j + kd.
+    const auto slot_of = [&](int64_t j, int64_t kd, int64_t ih) { return (j + kd) * ih_span + ih - ih_first; };
     prepared.assign(static_cast<size_t>(plane_slots * ih_span), nullptr);
     if (needs_copy && scratch.size() < static_cast<size_t>(plane_slots * ih_span * row_floats))
       scratch.resize(static_cast<size_t>(plane_slots * ih_span * row_floats));
     const int64_t task_rows = oh_end - oh_first;
-    for (int64_t r = 0; r < (od_local_end - od_local_first) * task_rows; ++r) {
-      const int64_t od_local = od_local_first + r / task_rows, oh = oh_first + r % task_rows;
+    for (int64_t r = 0; r < planes * task_rows; ++r) {
+      const int64_t j = r / task_rows, od_local = group_plane(plane_group, j), oh = oh_first + r % task_rows;
       const int64_t od = slab.od_begin + od_local;
       rows.assign(static_cast<size_t>(KD * KH), nullptr);
       for (int64_t kd = 0; kd < KD; ++kd) {
@@ -337,7 +341,7 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
         for (int64_t kh = 0; kh < KH; ++kh) {
           const int64_t ih = oh * SH - ph + kh * DH;
           if (ih < 0 || ih >= IH) continue;
-          const int64_t slot = slot_of(od_local, kd, ih);
+          const int64_t slot = slot_of(j, kd, ih);
           const float*& row = prepared[static_cast<size_t>(slot)];
           if (row == nullptr) {
             // Copied on first use, just before the kernel reads it.
@@ -360,23 +364,22 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
       // takes next (threads claim tasks in turn; a wrong guess costs only the fetch).
       kernels::L2PrefetchQueue queue;
       if (needs_copy && ICG > 1) {  // (one-channel rows are short; their kernel takes no queue)
-        const bool last = oh + 1 == oh_end && od_local + 1 == od_local_end;
+        const bool last = oh + 1 == oh_end && j + 1 == planes;
         const int64_t next_task = last ? task + threads : task;
         const int64_t next_n = next_task / tasks_per_sample;
         // The next row in the task's order (planes outer, rows inner), or the next task's first.
         const bool plane_done = oh + 1 == oh_end;
-        const int64_t next_od_local = last         ? (next_task % tasks_per_sample) / row_groups * planes_per_task
-                                      : plane_done ? od_local + 1
-                                                   : od_local;
+        const int64_t next_j = last ? 0 : plane_done ? j + 1 : j;
+        const int64_t next_od_local = group_plane(last ? (next_task % tasks_per_sample) / row_groups : plane_group, next_j);
         const int64_t next_od = slab.od_begin + next_od_local;
         const int64_t next_oh = last ? (next_task % row_groups) * rows_per_task : plane_done ? oh_first : oh + 1;
-        for (int64_t kd = 0; kd < KD && next_n < N; ++kd) {
+        for (int64_t kd = 0; kd < KD && next_n < N && next_od_local < OD; ++kd) {
           const int64_t id = input_plane(next_od, kd);
           if (id < 0 || id >= ID) continue;
           for (int64_t kh = 0; kh < KH && queue.count < kernels::L2PrefetchQueue::kMaxRows; ++kh) {
             const int64_t ih = next_oh * SH - ph + kh * DH;
             if (ih < 0 || ih >= IH ||
-                (!last && prepared[static_cast<size_t>(slot_of(next_od_local, kd, ih))] != nullptr))
+                (!last && prepared[static_cast<size_t>(slot_of(next_j, kd, ih))] != nullptr))
               continue;
             queue.rows[queue.count++] =
                 reinterpret_cast<const char*>(s + ((next_n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC);

@@ -280,6 +280,58 @@ TEST(FastConv3d, DepthSlabsGiveTheBytesOfTheWholeRun) {
     }
 }
 
+// oc tasks take two output planes (dilation apart) where there are enough tasks: at least
+// 16 x 2 per thread. One thread groups these shapes' planes, eight do not: the same bytes,
+// equal to the reference on integers, and so do slabs that start mid-volume.
+TEST(FastConv3d, OcPlanePairsGiveTheBytesOfSinglePlanes) {
+  struct Case {
+    Dims src;
+    int64_t oc;
+    std::array<int64_t, 3> d;
+    Padding pad;
+  } cases[] = {
+      {{1, 37, 17, 9, 16}, 32, {1, 1, 1}, Padding::same},   // odd depth: a last task of one plane
+      {{1, 41, 9, 7, 16}, 32, {3, 1, 1}, Padding::same},    // planes 3 apart, blocks of 6 cut by the depth
+      {{1, 40, 9, 6, 32}, 16, {2, 1, 1}, Padding::valid},   // 36 planes 2 apart
+      {{2, 19, 9, 8, 16}, 32, {2, 2, 1}, Padding::same},    // two samples
+  };
+  std::mt19937 rng(77);
+  for (const auto& c : cases) {
+    Conv3dParams p;
+    p.ic = c.src[4];
+    p.oc = c.oc;
+    p.kernel = {3, 3, 3};
+    p.dilation = c.d;
+    p.padding = c.pad;
+    const Shape shape{c.src, p};
+    SCOPED_TRACE(p.to_string() + " src " + dims_to_string(c.src));
+    for (const auto* isa : available_kernel_tables()) compare(shape, isa, rng, true);
+    const Tensor src = random_tensor(c.src, rng, true), w = random_tensor({3, 3, 3, p.ic, p.oc}, rng, true);
+    const Tensor b = random_tensor({p.oc}, rng, true);
+    const FastConv3d fast(p, w, b);
+    ASSERT_EQ(fast.describe().find("/oc"), fast.describe().find('/')) << fast.describe();
+    ThreadPool one(1), eight(8);
+    const Tensor grouped = fast.run(src, one), single = fast.run(src, eight);
+    ThreadPool pool(2);
+    const Tensor want = conv3d_reference(p, src, w, b, pool);
+    ASSERT_EQ(0, std::memcmp(grouped.data(), want.data(), sizeof(float) * static_cast<size_t>(want.size())));
+    ASSERT_EQ(0, std::memcmp(single.data(), want.data(), sizeof(float) * static_cast<size_t>(want.size())));
+    // A slab of planes 7 .. OD - 3 (odd first plane, still enough tasks to group).
+    const int64_t N = src.dim(0), ID = src.dim(1), OD = want.dim(1), od0 = 7, od1 = OD - 3;
+    const int64_t in_plane = src.size() / (N * ID), out_plane = want.size() / (N * OD);
+    const auto [first, last] = input_planes_for(p, plan_shape(p, {ID, src.dim(2), src.dim(3)}), ID, od0, od1);
+    Tensor slab_src({N, last - first, src.dim(2), src.dim(3), src.dim(4)});
+    for (int64_t n = 0; n < N; ++n)
+      std::copy_n(src.data() + (n * ID + first) * in_plane, (last - first) * in_plane,
+                  slab_src.data() + n * slab_src.dim(1) * in_plane);
+    Tensor slab_dst({N, od1 - od0, want.dim(2), want.dim(3), want.dim(4)});
+    fast.run_slab(slab_src, {ID, first, od0, od1}, slab_dst, one);
+    for (int64_t n = 0; n < N; ++n)
+      ASSERT_EQ(0, std::memcmp(slab_dst.data() + n * (od1 - od0) * out_plane, want.data() + (n * OD + od0) * out_plane,
+                               static_cast<size_t>((od1 - od0) * out_plane) * sizeof(float)));
+  }
+}
+
 TEST(FastConv3d, SlabWithoutItsHaloIsRefused) {
   Conv3dParams p;
   p.ic = 2;
