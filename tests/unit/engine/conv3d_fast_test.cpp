@@ -239,6 +239,26 @@ TEST(FastConv3d, BytesIdenticalAcrossThreadCounts) {
   }
 }
 
+// Runs output planes od0 .. od1 of `whole` (fast's run of src) as a depth slab, given only
+// the input planes they need, and checks that it gives the same bytes.
+void expect_slab_matches(const FastConv3d& fast, const Conv3dParams& p, const Tensor& src, const Tensor& whole,
+                         int64_t od0, int64_t od1, ThreadPool& pool) {
+  const int64_t N = src.dim(0), ID = src.dim(1), OD = whole.dim(1);
+  const int64_t in_plane = src.size() / (N * ID), out_plane = whole.size() / (N * OD);
+  const auto [first, last] = input_planes_for(p, plan_shape(p, {ID, src.dim(2), src.dim(3)}), ID, od0, od1);
+  Tensor slab_src({N, std::max<int64_t>(last - first, 1), src.dim(2), src.dim(3), src.dim(4)});
+  for (int64_t n = 0; n < N; ++n)
+    std::copy_n(src.data() + (n * ID + first) * in_plane, (last - first) * in_plane,
+                slab_src.data() + n * slab_src.dim(1) * in_plane);
+  Tensor slab_dst({N, od1 - od0, whole.dim(2), whole.dim(3), whole.dim(4)});
+  fast.run_slab(slab_src, {ID, first, od0, od1}, slab_dst, pool);
+  for (int64_t n = 0; n < N; ++n)
+    ASSERT_EQ(0, std::memcmp(slab_dst.data() + n * (od1 - od0) * out_plane, whole.data() + (n * OD + od0) * out_plane,
+                             static_cast<size_t>((od1 - od0) * out_plane) * sizeof(float)))
+        << p.to_string() << " src " << dims_to_string(src.dims()) << " planes " << od0 << ".." << od1 << " "
+        << fast.describe();
+}
+
 // A volume cut into depth slabs, each given only the input planes it needs, gives the
 // bytes of the whole run, in every family (what larger-than-memory runs rely on).
 TEST(FastConv3d, DepthSlabsGiveTheBytesOfTheWholeRun) {
@@ -258,23 +278,11 @@ TEST(FastConv3d, DepthSlabsGiveTheBytesOfTheWholeRun) {
       const Tensor b = s.p.use_bias ? random_tensor({s.p.oc}, rng, false) : Tensor();
       const FastConv3d fast(s.p, w, b, nullptr, tuning);
       const Tensor whole = fast.run(src, pool);
-      const int64_t N = src.dim(0), ID = src.dim(1), OD = whole.dim(1);
-      const int64_t in_plane = src.size() / (N * ID), out_plane = whole.size() / (N * OD);
-      const ConvPlan plan = plan_shape(s.p, {ID, src.dim(2), src.dim(3)});
+      const int64_t OD = whole.dim(1);
       for (int64_t od0 = 0; od0 < OD;) {
         const int64_t od1 = std::min(OD, od0 + std::uniform_int_distribution<int64_t>(1, 3)(rng));
-        const auto [first, last] = input_planes_for(s.p, plan, ID, od0, od1);
-        Tensor slab_src({N, std::max<int64_t>(last - first, 1), src.dim(2), src.dim(3), src.dim(4)});
-        for (int64_t n = 0; n < N; ++n)
-          std::copy_n(src.data() + (n * ID + first) * in_plane, (last - first) * in_plane,
-                      slab_src.data() + n * slab_src.dim(1) * in_plane);
-        Tensor slab_dst({N, od1 - od0, whole.dim(2), whole.dim(3), whole.dim(4)});
-        fast.run_slab(slab_src, {ID, first, od0, od1}, slab_dst, pool);
-        for (int64_t n = 0; n < N; ++n)
-          ASSERT_EQ(0, std::memcmp(slab_dst.data() + n * (od1 - od0) * out_plane, whole.data() + (n * OD + od0) * out_plane,
-                                   static_cast<size_t>((od1 - od0) * out_plane) * sizeof(float)))
-              << s.p.to_string() << " src " << dims_to_string(s.src) << " planes " << od0 << ".." << od1 << " "
-              << fast.describe();
+        expect_slab_matches(fast, s.p, src, whole, od0, od1, pool);
+        if (HasFatalFailure()) return;
         od0 = od1;
       }
     }
@@ -317,18 +325,7 @@ TEST(FastConv3d, OcPlanePairsGiveTheBytesOfSinglePlanes) {
     ASSERT_EQ(0, std::memcmp(grouped.data(), want.data(), sizeof(float) * static_cast<size_t>(want.size())));
     ASSERT_EQ(0, std::memcmp(single.data(), want.data(), sizeof(float) * static_cast<size_t>(want.size())));
     // A slab of planes 7 .. OD - 3 (odd first plane, still enough tasks to group).
-    const int64_t N = src.dim(0), ID = src.dim(1), OD = want.dim(1), od0 = 7, od1 = OD - 3;
-    const int64_t in_plane = src.size() / (N * ID), out_plane = want.size() / (N * OD);
-    const auto [first, last] = input_planes_for(p, plan_shape(p, {ID, src.dim(2), src.dim(3)}), ID, od0, od1);
-    Tensor slab_src({N, last - first, src.dim(2), src.dim(3), src.dim(4)});
-    for (int64_t n = 0; n < N; ++n)
-      std::copy_n(src.data() + (n * ID + first) * in_plane, (last - first) * in_plane,
-                  slab_src.data() + n * slab_src.dim(1) * in_plane);
-    Tensor slab_dst({N, od1 - od0, want.dim(2), want.dim(3), want.dim(4)});
-    fast.run_slab(slab_src, {ID, first, od0, od1}, slab_dst, one);
-    for (int64_t n = 0; n < N; ++n)
-      ASSERT_EQ(0, std::memcmp(slab_dst.data() + n * (od1 - od0) * out_plane, want.data() + (n * OD + od0) * out_plane,
-                               static_cast<size_t>((od1 - od0) * out_plane) * sizeof(float)));
+    expect_slab_matches(fast, p, src, want, 7, want.dim(1) - 3, one);
   }
 }
 
