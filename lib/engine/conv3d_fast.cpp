@@ -202,8 +202,7 @@ bool FastConv3d::streams_output(const Tensor& dst) const {
   // measured with 864-1728 FLOPs per output (IC 16-32, 3x3x3, 32 MB outputs), regular
   // stores were 1.5-3% faster (a first layer has 54 FLOPs per output).
   constexpr int64_t kStreamMaxFlopsPerOutput = 256;
-  const int64_t flops_per_output = 2 * p_.kernel[0] * p_.kernel[1] * p_.kernel[2] * (p_.ic / p_.groups);
-  if (flops_per_output > kStreamMaxFlopsPerOutput) return false;
+  if (conv_flops(p_, 1, {1, 1, 1}) / static_cast<double>(p_.oc) > kStreamMaxFlopsPerOutput) return false;
   constexpr int64_t kStreamOutputBytes = int64_t{16} << 20;
   return dst.size() * static_cast<int64_t>(sizeof(float)) >= kStreamOutputBytes;
 }
@@ -314,16 +313,18 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
   };
   const int64_t threads = pool.size();
   const int64_t tasks_per_sample = plane_groups * row_groups;
+  // Task t of sample n: plane group t / row_groups, row group t % row_groups.
+  const auto plane_group_of = [&](int64_t task) { return (task % tasks_per_sample) / row_groups; };
+  const auto first_row_of = [&](int64_t task) { return (task % row_groups) * rows_per_task; };
   pool.parallel_for(N * tasks_per_sample, [&](int64_t task) {
     thread_local AlignedVector<float> scratch;
     thread_local std::vector<const float*> prepared;  // [plane slot][ih - ih_first]: the row to read, once made
     thread_local std::vector<const float*> rows;      // [kd][kh] of the current output row
     thread_local std::vector<kernels::OcTap> taps;
-    // Task t of sample n: plane group t / row_groups, row group t % row_groups.
-    const int64_t n = task / tasks_per_sample, plane_group = (task % tasks_per_sample) / row_groups;
+    const int64_t n = task / tasks_per_sample, plane_group = plane_group_of(task);
     int64_t planes = 0;  // of the group inside the slab
     while (planes < planes_per_task && group_plane(plane_group, planes) < OD) ++planes;
-    const int64_t oh_first = (task % row_groups) * rows_per_task, oh_end = std::min(OH, oh_first + rows_per_task);
+    const int64_t oh_first = first_row_of(task), oh_end = std::min(OH, oh_first + rows_per_task);
     const int64_t ih_first = oh_first * SH - ph;
     // Plane j, tap kd reads input plane od0 - pad + (j + kd) * DD (od0: the first plane): slot j + kd.
     const auto slot_of = [&](int64_t j, int64_t kd, int64_t ih) { return (j + kd) * ih_span + ih - ih_first; };
@@ -364,15 +365,14 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
       // takes next (threads claim tasks in turn; a wrong guess costs only the fetch).
       kernels::L2PrefetchQueue queue;
       if (needs_copy && ICG > 1) {  // (one-channel rows are short; their kernel takes no queue)
-        const bool last = oh + 1 == oh_end && j + 1 == planes;
+        // The next row in the task's order (planes outer, rows inner), or the next task's first.
+        const bool plane_done = oh + 1 == oh_end, last = plane_done && j + 1 == planes;
         const int64_t next_task = last ? task + threads : task;
         const int64_t next_n = next_task / tasks_per_sample;
-        // The next row in the task's order (planes outer, rows inner), or the next task's first.
-        const bool plane_done = oh + 1 == oh_end;
         const int64_t next_j = last ? 0 : plane_done ? j + 1 : j;
-        const int64_t next_od_local = group_plane(last ? (next_task % tasks_per_sample) / row_groups : plane_group, next_j);
+        const int64_t next_od_local = group_plane(plane_group_of(next_task), next_j);
         const int64_t next_od = slab.od_begin + next_od_local;
-        const int64_t next_oh = last ? (next_task % row_groups) * rows_per_task : plane_done ? oh_first : oh + 1;
+        const int64_t next_oh = last ? first_row_of(next_task) : plane_done ? oh_first : oh + 1;
         for (int64_t kd = 0; kd < KD && next_n < N && next_od_local < OD; ++kd) {
           const int64_t id = input_plane(next_od, kd);
           if (id < 0 || id >= ID) continue;
