@@ -434,25 +434,5 @@ TEST(FastConv3d, NamedEdgeCases) {
   }
 }
 
-// The L2 prefetch queue walks every line of its rows once, in order, per_issue lines per
-// call, and then stays put (the kernels call it more often than it has lines).
-TEST(L2PrefetchQueue, IssuesEachLineOfEachRowOnce) {
-  std::vector<char> a(5 * 64), b(5 * 64), c(5 * 64);
-  kernels::L2PrefetchQueue q;
-  q.rows[0] = a.data(), q.rows[1] = b.data(), q.rows[2] = c.data();
-  q.count = 3;
-  q.row_lines = 5;
-  q.per_issue = 4;
-  q.issue(), q.issue(), q.issue();  // 12 of 15 lines
-  EXPECT_EQ(q.row, 2);
-  EXPECT_EQ(q.line, 2);
-  q.issue();
-  EXPECT_EQ(q.row, 3);
-  EXPECT_EQ(q.line, 0);
-  q.issue();
-  EXPECT_EQ(q.row, 3);
-  EXPECT_EQ(q.line, 0);
-}
-
 }  // namespace
 }  // namespace voxconv::engine
