@@ -4,9 +4,14 @@ issue's shapes (medians of repetitions, same run), the voxconv/oneDNN ratio and 
 2-thread speed-up. Standard library only.
 
     python3 bench/run_benchmarks.py [--binary build-bench/bench/conv3d_bench] [--repetitions 3] [--filter REGEX]
+                                    [--isa avx2]
+
+--isa avx2 holds both engines to AVX2 (VOXCONV_ISA, ONEDNN_MAX_CPU_ISA): what users of CPUs without
+AVX-512 get, measured on this one.
 """
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -17,7 +22,11 @@ def main():
     ap.add_argument("--binary", default="build-bench/bench/conv3d_bench")
     ap.add_argument("--repetitions", type=int, default=3)
     ap.add_argument("--filter", default="")
+    ap.add_argument("--isa", choices=["best", "avx2"], default="best")
     args = ap.parse_args()
+    env = dict(os.environ)
+    if args.isa == "avx2":
+        env.update(VOXCONV_ISA="avx2", ONEDNN_MAX_CPU_ISA="AVX2")
     cmd = [args.binary, "--benchmark_format=json", f"--benchmark_repetitions={args.repetitions}"]
     if args.repetitions > 1:
         # Repetitions in random order across all benchmarks: this VM's speed drifts by
@@ -25,7 +34,7 @@ def main():
         cmd += ["--benchmark_report_aggregates_only=true", "--benchmark_enable_random_interleaving=true"]
     if args.filter:
         cmd.append(f"--benchmark_filter={args.filter}")
-    report = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    report = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout)
     gflops, labels = {}, {}
     # With one repetition Google Benchmark reports no aggregates: take the runs themselves.
     wanted = "median" if args.repetitions > 1 else None
@@ -41,7 +50,8 @@ def main():
     shapes = sorted({k[1] for k in gflops})
     ctx = report.get("context", {})
     print(f"Measured on {ctx.get('num_cpus', '?')} CPUs at {ctx.get('mhz_per_cpu', '?')} MHz, {ctx.get('date', '')}; "
-          f"medians of {args.repetitions} repetitions.\n")
+          f"medians of {args.repetitions} repetitions"
+          f"{'; both engines held to AVX2' if args.isa == 'avx2' else ''}.\n")
     print("| shape | voxconv 1T | oneDNN 1T | ratio 1T | voxconv 2T | oneDNN 2T | ratio 2T | voxconv 2T/1T | kernel |")
     print("|---|---|---|---|---|---|---|---|---|")
     for s in shapes:
