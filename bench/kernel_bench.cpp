@@ -1,0 +1,146 @@
+// Google Benchmark of the row kernels alone, their data in cache, for every kernel build
+// this CPU runs, beside a loop of independent FMAs (the machine's peak): how far a kernel
+// is from the peak, apart from what a whole run adds (first touches, copies, outputs).
+// The README's "kernel alone" rates come from here. Counter FLOPS: multiply-adds x 2.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/conv3d_fast.hpp"
+#include "engine/kernels/direct_kernels.hpp"
+
+namespace voxconv::bench {
+namespace {
+
+using engine::kernels::KernelTable;
+
+// One output row of the oc family: `taps` (kd, kh) rows of kw = 3 taps (1 for pointwise),
+// `ic` -> `oc` channels, two vectors per channel block (the engine's choice for these).
+struct OcCase {
+  const char* name;
+  int64_t ic, oc, sw, ow, taps, kw;
+};
+
+void bm_oc_row(benchmark::State& state, const KernelTable* isa, OcCase c) {
+  const int64_t nv = 2, nb = nv * isa->vector_width, blocks = (c.oc + nb - 1) / nb;
+  const int64_t iw = (c.ow - 1) * c.sw + c.kw;
+  std::vector<float> rows(static_cast<size_t>(c.taps * iw * c.ic), 0.5f);
+  std::vector<engine::kernels::OcTap> taps;
+  for (int64_t j = 0; j < c.taps; ++j) taps.push_back({rows.data() + j * iw * c.ic, j * c.kw * c.ic});
+  std::vector<float> packed(static_cast<size_t>(blocks * c.taps * c.kw * c.ic * nb), 0.01f);
+  std::vector<float> bias(static_cast<size_t>(blocks * nb), 0.0f), out(static_cast<size_t>(c.ow * c.oc));
+  engine::kernels::OcRowArgs a{};
+  a.taps = taps.data();
+  a.tap_count = c.taps;
+  a.channels = c.ic;
+  a.kw = c.kw;
+  a.kw_gap = c.ic;
+  a.step = c.sw * c.ic;
+  a.packed = packed.data();
+  a.weight_rows = c.taps * c.kw * c.ic;
+  a.bias = bias.data();
+  a.blocks = blocks;
+  a.valid_last = c.oc - (blocks - 1) * nb;
+  a.out = out.data();
+  a.out_stride = c.oc;
+  a.ow = c.ow;
+  a.prefetch_out = true;
+  for (auto _ : state) {
+    isa->oc_row[nv - 1](a);
+    benchmark::DoNotOptimize(out.data());
+  }
+  const double flops = 2.0 * c.ow * c.oc * c.ic * c.kw * c.taps;
+  state.counters["FLOPS"] = benchmark::Counter(flops * static_cast<double>(state.iterations()),
+                                               benchmark::Counter::kIsRate);
+}
+
+// One output row of the w family as layer i runs it: 5 -> 5 channels, 3x3x3, dilation 4, width 256.
+void bm_w_row(benchmark::State& state, const KernelTable* isa) {
+  const int64_t ic = 5, oc = 5, dw = 4, ow = 256, kw = 3, vw = isa->vector_width;
+  const int64_t w_tile = isa->w_nv * vw;
+  const int64_t phase_len = (ow + w_tile + (kw - 1) * dw + 1 + vw - 1) / vw * vw;
+  std::vector<float> rows(static_cast<size_t>(9 * ic * phase_len), 0.5f);
+  std::vector<const float*> row_ptrs;
+  for (int64_t r = 0; r < 9; ++r) row_ptrs.push_back(rows.data() + r * ic * phase_len);
+  const std::vector<int64_t> offsets{0, dw, 2 * dw};
+  std::vector<float> weights(static_cast<size_t>(27 * ic * oc), 0.01f), out(static_cast<size_t>(ow * oc));
+  engine::kernels::WRowArgs a{};
+  a.rows = row_ptrs.data();
+  a.taps_dh = 9;
+  a.kw = kw;
+  a.kw_offsets = offsets.data();
+  a.phase_len = phase_len;
+  a.icg = ic;
+  a.weights = weights.data();
+  a.ocg = oc;
+  a.oc_count = oc;
+  a.out = out.data();
+  a.out_stride = oc;
+  a.ow = ow;
+  for (auto _ : state) {
+    isa->w_row(a);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * ow * oc * ic * 27 * static_cast<double>(state.iterations()),
+                                               benchmark::Counter::kIsRate);
+}
+
+#if defined(__x86_64__)
+// 12 independent FMA chains (the latency of 4 cycles times 2 ports, with room), in
+// assembly: a C loop lets the compiler add register copies that cost issue slots.
+#define VOXCONV_FMA12(R)                                                                                          \
+  "vfmadd231ps %%" R "14,%%" R "15,%%" R "0\n vfmadd231ps %%" R "14,%%" R "15,%%" R "1\n"                         \
+  "vfmadd231ps %%" R "14,%%" R "15,%%" R "2\n vfmadd231ps %%" R "14,%%" R "15,%%" R "3\n"                         \
+  "vfmadd231ps %%" R "14,%%" R "15,%%" R "4\n vfmadd231ps %%" R "14,%%" R "15,%%" R "5\n"                         \
+  "vfmadd231ps %%" R "14,%%" R "15,%%" R "6\n vfmadd231ps %%" R "14,%%" R "15,%%" R "7\n"                         \
+  "vfmadd231ps %%" R "14,%%" R "15,%%" R "8\n vfmadd231ps %%" R "14,%%" R "15,%%" R "9\n"                         \
+  "vfmadd231ps %%" R "14,%%" R "15,%%" R "10\n vfmadd231ps %%" R "14,%%" R "15,%%" R "11\n"
+
+__attribute__((target("avx2,fma"))) void fma_loop_256(int64_t n) {
+  asm volatile("1:\n" VOXCONV_FMA12("ymm") "dec %0\n jnz 1b\n"
+               : "+r"(n)
+               :
+               : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11");
+}
+__attribute__((target("avx512f"))) void fma_loop_512(int64_t n) {
+  asm volatile("1:\n" VOXCONV_FMA12("zmm") "dec %0\n jnz 1b\n"
+               : "+r"(n)
+               :
+               : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11");
+}
+
+void bm_fma_peak(benchmark::State& state, int bits) {
+  constexpr int64_t kLoops = 1 << 20;
+  for (auto _ : state) bits == 512 ? fma_loop_512(kLoops) : fma_loop_256(kLoops);
+  state.counters["FLOPS"] = benchmark::Counter(2.0 * 12 * (bits / 32) * kLoops * static_cast<double>(state.iterations()),
+                                               benchmark::Counter::kIsRate);
+}
+#endif
+
+const bool registered = [] {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) benchmark::RegisterBenchmark("peak/fma512", bm_fma_peak, 512);
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    benchmark::RegisterBenchmark("peak/fma256", bm_fma_peak, 256);
+#endif
+  // The issue's shapes b, d, e (one output row, all 9 (kd, kh) rows) and g (96 positions).
+  const OcCase cases[] = {{"b", 16, 32, 1, 64, 9, 3},
+                          {"d", 64, 64, 1, 32, 9, 3},
+                          {"e", 32, 64, 2, 32, 9, 3},
+                          {"g_pointwise", 32, 32, 1, 96, 1, 1}};
+  for (const auto* isa : engine::available_kernel_tables()) {
+    if (std::string(isa->isa) == "generic") continue;
+    for (const auto& c : cases)
+      benchmark::RegisterBenchmark((std::string("oc_row/") + isa->isa + "/" + c.name).c_str(), bm_oc_row, isa, c);
+    benchmark::RegisterBenchmark((std::string("w_row/") + isa->isa + "/i").c_str(), bm_w_row, isa);
+  }
+  return true;
+}();
+
+}  // namespace
+}  // namespace voxconv::bench
+
+BENCHMARK_MAIN();
