@@ -424,11 +424,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
   const int64_t taps = KD * KH * KW;
   const int64_t pd = plan.axis[0].pad_before, ph = plan.axis[1].pad_before, pw = plan.axis[2].pad_before;
   const int64_t w_tile = static_cast<int64_t>(isa_->w_nv) * isa_->vector_width;
-  // Tiles of any width up to w_tile may read up to w_tile - 1 columns past OW. A whole
-  // number of vectors, so that every channel's run starts aligned: tap 0's loads and the
-  // conversion's stores do not split cache lines.
-  const int64_t vw = isa_->vector_width;
-  const int64_t phase_len = (OW + w_tile + (KW - 1) * DW / SW + 1 + vw - 1) / vw * vw;
+  const int64_t phase_len = kernels::w_phase_len(*isa_, OW, KW, DW, SW);
   const int64_t row_floats = SW * IC * phase_len;
   // Input planes are converted to planar rows once, into a ring of `span` planes: plane
   // id lives in slot id % span from the first output plane that needs it to the last.

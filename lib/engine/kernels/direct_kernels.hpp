@@ -152,6 +152,15 @@ struct KernelTable {
   void (*wino_row)(const WinoRowArgs&);
 };
 
+// Floats per (phase, channel) run of the w family's converted rows (WRowArgs::phase_len)
+// for output width ow: tiles of any width up to a whole W tile may read up to a tile less
+// one column past ow. A whole number of vectors, so that every channel's run starts
+// aligned: tap 0's loads and the conversion's stores do not split cache lines.
+inline int64_t w_phase_len(const KernelTable& isa, int64_t ow, int64_t kw, int64_t dw, int64_t sw) {
+  const int64_t vw = isa.vector_width, w_tile = isa.w_nv * vw;
+  return (ow + w_tile + (kw - 1) * dw / sw + 1 + vw - 1) / vw * vw;
+}
+
 const KernelTable& avx512_table();
 const KernelTable& avx2_table();
 const KernelTable& generic_table();
