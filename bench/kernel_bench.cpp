@@ -68,19 +68,24 @@ void bm_oc_row(benchmark::State& state, const KernelTable* isa, OcCase c) {
                                                benchmark::Counter::kIsRate);
 }
 
-// One output row of the w family as layer i runs it: 5 -> 5 channels, 3x3x3, dilation 4, width 256.
-void bm_w_row(benchmark::State& state, const KernelTable* isa) {
+// One output row of the w family as layer i runs it: 5 -> 5 channels, 3x3x3, dilation 4,
+// width 256, with direct rows or with 1-D Winograd rows (FLOPs counted as direct ones).
+void bm_w_row(benchmark::State& state, const KernelTable* isa, bool winograd) {
   const int64_t ic = 5, oc = 5, dw = 4, ow = 256, kw = 3;
-  const int64_t phase_len = engine::kernels::w_phase_len(*isa, ow, kw, dw, 1);
-  std::vector<float> rows(static_cast<size_t>(9 * ic * phase_len), 0.5f);
+  const int64_t row_taps = winograd ? 4 : kw;
+  const int64_t phase_len =
+      winograd ? engine::kernels::wino_w_run_len(*isa, ow, dw) : engine::kernels::w_phase_len(*isa, ow, kw, dw, 1);
+  const int64_t row_floats = (winograd ? 4 : 1) * ic * phase_len;
+  std::vector<float> rows(static_cast<size_t>(9 * row_floats), 0.5f);
   std::vector<const float*> row_ptrs;
-  for (int64_t r = 0; r < 9; ++r) row_ptrs.push_back(rows.data() + r * ic * phase_len);
-  const std::vector<int64_t> offsets{0, dw, 2 * dw};
-  std::vector<float> weights(static_cast<size_t>(27 * ic * oc), 0.01f), out(static_cast<size_t>(ow * oc));
+  for (int64_t r = 0; r < 9; ++r) row_ptrs.push_back(rows.data() + r * row_floats);
+  std::vector<int64_t> offsets;
+  for (int64_t k = 0; k < row_taps; ++k) offsets.push_back(winograd ? k * ic * phase_len : k * dw);
+  std::vector<float> weights(static_cast<size_t>(9 * row_taps * ic * oc), 0.01f), out(static_cast<size_t>(ow * oc));
   engine::kernels::WRowArgs a{};
   a.rows = row_ptrs.data();
   a.taps_dh = 9;
-  a.kw = kw;
+  a.kw = row_taps;
   a.kw_offsets = offsets.data();
   a.phase_len = phase_len;
   a.icg = ic;
@@ -90,12 +95,29 @@ void bm_w_row(benchmark::State& state, const KernelTable* isa) {
   a.out = out.data();
   a.out_stride = oc;
   a.ow = ow;
+  a.wino_dw = dw;
   for (auto _ : state) {
-    isa->w_row(a);
+    (winograd ? isa->w_wino_row : isa->w_row)(a);
     benchmark::DoNotOptimize(out.data());
   }
   state.counters["FLOPS"] = benchmark::Counter(
       row_flops(ic, oc, {3, 3, kw}, ow) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// One input row of layer i (5 channels, width 256, padding 4) converted for the w family:
+// planar direct rows, or 1-D Winograd rows (dilation 4), source and rows in cache.
+void bm_w_convert(benchmark::State& state, const KernelTable* isa, bool winograd) {
+  const int64_t ic = 5, iw = 256, ow = 256, pw = 4, dw = 4;
+  const int64_t phase_len =
+      winograd ? engine::kernels::wino_w_run_len(*isa, ow, dw) : engine::kernels::w_phase_len(*isa, ow, 3, dw, 1);
+  std::vector<float> in(static_cast<size_t>(iw * ic), 0.5f), buf(static_cast<size_t>(4 * ic * phase_len));
+  const int64_t planar_len = engine::kernels::wino_w_planar_len(isa->vector_width, phase_len, dw);
+  std::vector<float> planar(static_cast<size_t>(ic * planar_len));
+  for (auto _ : state) {
+    if (winograd) isa->w_wino_convert_row(in.data(), iw, ic, pw, dw, phase_len, planar.data(), buf.data());
+    else isa->w_convert_row(in.data(), iw, ic, 1, pw, phase_len, buf.data());
+    benchmark::DoNotOptimize(buf.data());
+  }
 }
 
 #if defined(__x86_64__)
@@ -150,7 +172,11 @@ const bool registered = [] {
     if (std::string(isa->isa) == "generic") continue;
     for (const auto& c : cases)
       benchmark::RegisterBenchmark((std::string("oc_row/") + isa->isa + "/" + c.name).c_str(), bm_oc_row, isa, c);
-    benchmark::RegisterBenchmark((std::string("w_row/") + isa->isa + "/i").c_str(), bm_w_row, isa);
+    benchmark::RegisterBenchmark((std::string("w_row/") + isa->isa + "/i").c_str(), bm_w_row, isa, false);
+    benchmark::RegisterBenchmark((std::string("w_row/") + isa->isa + "/i_winograd").c_str(), bm_w_row, isa, true);
+    benchmark::RegisterBenchmark((std::string("w_convert/") + isa->isa + "/i").c_str(), bm_w_convert, isa, false);
+    benchmark::RegisterBenchmark((std::string("w_convert/") + isa->isa + "/i_winograd").c_str(), bm_w_convert, isa,
+                                 true);
   }
   return true;
 }();

@@ -89,10 +89,11 @@ FastConv3d::FastConv3d(const Conv3dParams& params, const Tensor& kernel, const T
   block_width_ = vw * oc_nv_;
   using Family = FastConv3dTuning::Family;
   oc_family_ = tuning_.family == Family::oc ||
-               (tuning_.family != Family::w && lane_use(OCG, block_width_) >= kMinOcLaneUse);
+               (tuning_.family != Family::w && tuning_.family != Family::winograd_w &&
+                lane_use(OCG, block_width_) >= kMinOcLaneUse);
   // Winograd tiles where the w family would run (channels too few to fill the oc
   // family's vectors) and the products outweigh the transforms (see kWinogradMin*), or
-  // where asked; VOXCONV_WINOGRAD=0 keeps direct sums.
+  // where asked; VOXCONV_WINOGRAD=0 keeps direct sums (in the w family's rows too).
   const char* winograd_env = std::getenv("VOXCONV_WINOGRAD");
   const bool winograd_allowed = !(winograd_env && std::string(winograd_env) == "0");
   const bool winograd_pays = p_.ic >= kWinogradMinIc && p_.ic * p_.oc >= kWinogradMinProducts;
@@ -120,6 +121,10 @@ FastConv3d::FastConv3d(const Conv3dParams& params, const Tensor& kernel, const T
           if (p_.use_bias) bias_[static_cast<size_t>((g * blocks_ + b) * block_width_ + j)] = bias.data()[oc];
         }
   } else {
+    // Rows of 1-D Winograd tiles where the output width makes them pay (run_w_planes).
+    winograd_w_ = winograd_w_applies() && (tuning_.family == Family::winograd_w ||
+                                           (tuning_.family == Family::automatic && winograd_allowed));
+    if (winograd_w_) transform_winograd_w_weights(kernel);
     packed_.resize(static_cast<size_t>(G * taps * ICG * OCG));
     for (int64_t g = 0; g < G; ++g)
       for (int64_t t = 0; t < taps; ++t)
@@ -138,6 +143,7 @@ bool FastConv3d::is_flat_pointwise() const {
 
 std::string FastConv3d::describe() const {
   if (winograd_) return std::string(isa_->isa) + "/winograd";
+  if (winograd_w_) return std::string(isa_->isa) + "/winograd-w";
   if (!oc_family_) return std::string(isa_->isa) + "/w";
   return std::string(isa_->isa) + (is_flat_pointwise() ? "/pointwise" : "/oc") + std::to_string(oc_nv_);
 }
@@ -421,18 +427,26 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
   const int64_t SD = p_.strides[0], DD = p_.dilation[0], SH = p_.strides[1], DH = p_.dilation[1];
   const int64_t SW = p_.strides[2], DW = p_.dilation[2];
   const int64_t G = p_.groups, ICG = IC / G, OCG = OC / G;
-  const int64_t taps = KD * KH * KW;
   const int64_t pd = plan.axis[0].pad_before, ph = plan.axis[1].pad_before, pw = plan.axis[2].pad_before;
   const int64_t w_tile = static_cast<int64_t>(isa_->w_nv) * isa_->vector_width;
-  const int64_t phase_len = kernels::w_phase_len(*isa_, OW, KW, DW, SW);
-  const int64_t row_floats = SW * IC * phase_len;
-  // Input planes are converted to planar rows once, into a ring of `span` planes: plane
-  // id lives in slot id % span from the first output plane that needs it to the last.
+  // Rows of 1-D Winograd tiles (kernels::w_wino_row) hold 4 runs U_j of phase_len tiles
+  // per channel, and their (kd, kh) rows have 4 taps j; direct rows hold SW phases of
+  // phase_len columns per channel.
+  const bool wino = winograd_w_ && winograd_w_pays(OW);
+  const int64_t phase_len = wino ? kernels::wino_w_run_len(*isa_, OW, DW) : kernels::w_phase_len(*isa_, OW, KW, DW, SW);
+  const int64_t row_taps = wino ? 4 : KW;
+  const int64_t row_floats = (wino ? 4 : SW) * IC * phase_len;
+  const int64_t planar_floats = wino ? IC * kernels::wino_w_planar_len(isa_->vector_width, phase_len, DW) : 0;
+  // Output planes run by residue class modulo DD (0, DD, 2 DD, ..., then 1, DD + 1, ...):
+  // under dilation along D (no stride then) the planes of a class read input planes of
+  // one class, KD of them, all but one shared with the class's previous plane. Each input
+  // plane is converted once, into a ring of KD + SD planes: plane id lives in slot
+  // (id / DD) % slots from the first output plane that needs it to the last. The SD spare
+  // slots take the planes of the next output plane, converted while this one computes.
   // A band of output rows bounds the ring's memory; bands re-convert only their halo.
-  const int64_t span = (KD - 1) * DD + 1;
-  // The ring holds SD planes more than one output plane reads: the planes of the next
-  // output plane are converted while this one computes, into slots it no longer reads.
-  const int64_t slots = span + SD;
+  const int64_t classes = SD == 1 ? DD : 1;
+  const int64_t slots = KD + SD;
+  const auto slot_of = [&](int64_t id) { return static_cast<size_t>(id / classes % slots); };
   const auto window_rows = [&](int64_t rows) { return (rows - 1) * SH + (KH - 1) * DH + 1; };
   const auto ring_bytes = [&](int64_t rows) { return slots * window_rows(rows) * row_floats * 4; };
   int64_t band_rows = tuning_.w_band_rows > 0 ? std::min(OH, tuning_.w_band_rows) : OH;
@@ -442,30 +456,34 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
   const bool prefetch_rows = ring_bytes(band_rows) > kPrefetchRingBytes;
   const int64_t rows_per_task = prefetch_rows ? 1 : kWRowsPerTask;
   const int64_t chunks = (OCG + isa_->max_oc_block - 1) / isa_->max_oc_block;
-  // Tap k of group g reads phase (k * DW) % SW of its channels, k * DW / SW columns on.
-  std::vector<int64_t> kw_offsets(static_cast<size_t>(G * KW));
+  // Tap k of group g reads phase (k * DW) % SW of its channels, k * DW / SW columns on
+  // (Winograd rows: tap j reads U_j).
+  std::vector<int64_t> kw_offsets(static_cast<size_t>(G * row_taps));
   for (int64_t g = 0; g < G; ++g)
-    for (int64_t k = 0; k < KW; ++k)
-      kw_offsets[static_cast<size_t>(g * KW + k)] = ((k * DW % SW) * IC + g * ICG) * phase_len + k * DW / SW;
+    for (int64_t k = 0; k < row_taps; ++k)
+      kw_offsets[static_cast<size_t>(g * row_taps + k)] =
+          wino ? (k * IC + g * ICG) * phase_len : ((k * DW % SW) * IC + g * ICG) * phase_len + k * DW / SW;
   std::vector<int64_t> slot_plane(static_cast<size_t>(slots));
   std::vector<int64_t> fresh;  // planes to convert for the next output plane
   // issue() calls of the L2 prefetch queue while a row computes (one per tap row of each tile).
-  const int64_t row_issues = G * chunks * ((OW + w_tile - 1) / w_tile) * KD * KH;
+  const int64_t row_extent = wino ? phase_len : OW;  // columns, or tiles
+  const int64_t row_issues = G * chunks * ((row_extent + w_tile - 1) / w_tile) * KD * KH * (wino ? 4 : 1);
 
   for (int64_t n = 0; n < N; ++n)
     for (int64_t oh0 = 0; oh0 < OH; oh0 += band_rows) {
       const int64_t oh1 = std::min(OH, oh0 + band_rows);
       const int64_t window = window_rows(oh1 - oh0), ih0 = oh0 * SH - ph;
-      std::fill(slot_plane.begin(), slot_plane.end(), -1);
       const int64_t convert_tasks = (window + rows_per_task - 1) / rows_per_task;
-      const auto slot_rows = [&](int64_t id) { return ring.data() + (id % slots) * window * row_floats; };
+      const auto slot_rows = [&](int64_t id) {
+        return ring.data() + static_cast<int64_t>(slot_of(id)) * window * row_floats;
+      };
       // Lists in `fresh` the planes output plane od reads that the ring does not hold yet.
       const auto find_fresh = [&](int64_t od) {
         fresh.clear();
         for (int64_t kd = 0; kd < KD && od < slab.od_end; ++kd) {
           const int64_t id = od * SD - pd + kd * DD;
-          if (id < 0 || id >= ID || slot_plane[static_cast<size_t>(id % slots)] == id) continue;
-          slot_plane[static_cast<size_t>(id % slots)] = id;
+          if (id < 0 || id >= ID || slot_plane[slot_of(id)] == id) continue;
+          slot_plane[slot_of(id)] = id;
           fresh.push_back(id);
         }
         return static_cast<int64_t>(fresh.size()) * convert_tasks;
@@ -476,8 +494,15 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
         for (int64_t r = r0; r < std::min(window, r0 + rows_per_task); ++r) {
           const int64_t ih = ih0 + r;
           if (ih < 0 || ih >= IH) continue;  // never read: such rows are passed as nullptr
-          isa_->w_convert_row(src.data() + ((n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC, IW, IC, SW, pw,
-                              phase_len, slot_rows(id) + r * row_floats);
+          const float* in_row = src.data() + ((n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC;
+          float* buf = slot_rows(id) + r * row_floats;
+          if (wino) {
+            thread_local AlignedVector<float> planar;
+            if (planar.size() < static_cast<size_t>(planar_floats)) planar.resize(static_cast<size_t>(planar_floats));
+            isa_->w_wino_convert_row(in_row, IW, IC, pw, DW, phase_len, planar.data(), buf);
+          } else {
+            isa_->w_convert_row(in_row, IW, IC, SW, pw, phase_len, buf);
+          }
         }
       };
       // Jobs list their tasks in the order of the input rows they touch and run them with
@@ -495,95 +520,100 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
         std::stable_sort(order.begin(), order.end(),
                          [](const auto& x, const auto& y) { return x.first < y.first; });
       };
-      order_tasks(0, find_fresh(slab.od_begin), 1);
-      pool.parallel_for_affine(static_cast<int64_t>(order.size()),
-                               [&](int64_t i) { convert(order[static_cast<size_t>(i)].second); });
-      for (int64_t od = slab.od_begin; od < slab.od_end; ++od) {
-        const auto compute_row = [&](int64_t oh, kernels::L2PrefetchQueue* queue) {
-          thread_local std::vector<const float*> rows;
-          rows.assign(static_cast<size_t>(KD * KH), nullptr);
-          for (int64_t kd = 0; kd < KD; ++kd) {
-            const int64_t id = od * SD - pd + kd * DD;
-            if (id < 0 || id >= ID) continue;
-            for (int64_t kh = 0; kh < KH; ++kh) {
-              const int64_t ih = oh * SH - ph + kh * DH;
-              if (ih >= 0 && ih < IH) rows[static_cast<size_t>(kd * KH + kh)] = slot_rows(id) + (ih - ih0) * row_floats;
-            }
-          }
-          // Ring rows were converted planes ago and have left L2. Rows at kh < KH-1 were
-          // read by a recent output row; ask for the others at once rather than miss on
-          // each of their streams in turn inside the kernel.
-          if (prefetch_rows)
-            for (int64_t kd = 0; kd < KD; ++kd)
-              if (const float* row = rows[static_cast<size_t>(kd * KH + KH - 1)])
-                for (int64_t i = 0; i < row_floats; i += 16) __builtin_prefetch(row + i);
-          float* out_row = dst.data() + ((n * OD + od - slab.od_begin) * OH + oh) * OW * OC;
-          for (int64_t g = 0; g < G; ++g)
-            kernels::for_each_balanced_chunk(OCG, chunks, [&](int64_t begin, int64_t count) {
-              kernels::WRowArgs a{};
-              a.rows = rows.data();
-              a.taps_dh = KD * KH;
-              a.kw = KW;
-              a.kw_offsets = kw_offsets.data() + g * KW;
-              a.phase_len = phase_len;
-              a.icg = ICG;
-              a.weights = packed_.data() + g * taps * ICG * OCG;
-              a.ocg = OCG;
-              a.oc_begin = begin;
-              a.oc_count = count;
-              a.bias = p_.use_bias ? bias_.data() + g * OCG : nullptr;
-              a.out = out_row + g * OCG;
-              a.out_stride = OC;
-              a.ow = OW;
-              a.relu = p_.activation.kind == Activation::relu;
-              a.prefetch_l2 = queue;
-              isa_->w_row(a);
-            });
-          finish_lines(out_row, 1, OW);
-        };
-        // A task's rows are DH apart (consecutive when DH = 1), so that each reads KH - 1
-        // of its input rows after the row before it, from the core's own cache. The next
-        // plane's conversions come after the rows in the same job: one barrier per plane.
-        const int64_t group = rows_per_task * DH, groups = (oh1 - oh0 + group - 1) / group;
-        const int64_t compute_tasks = groups * DH;
-        order_tasks(compute_tasks, find_fresh(od + 1), group);
-        // Fetched into L2 while a row computes (each would otherwise wait for memory, the
-        // kernel on its new ring rows and the conversion on each gather): the rows that the
-        // task's next row reads first, the last of each input plane (the row before read the
-        // others), or after the task's last row the source rows of the conversion that comes
-        // next in this thread's order (interleaved medians: i 1T +3%, 2T +4-10%, h +1-9%).
-        const auto queue_rows = [&](kernels::L2PrefetchQueue& queue, int64_t next_oh, int64_t i) {
-          queue.count = 0;
-          if (next_oh >= 0) {
-            const int64_t ih = next_oh * SH - ph + (KH - 1) * DH;
-            for (int64_t kd = 0; kd < KD && queue.count < kernels::L2PrefetchQueue::kMaxRows; ++kd) {
+      for (int64_t od_class = slab.od_begin; od_class < std::min(slab.od_end, slab.od_begin + classes); ++od_class) {
+        std::fill(slot_plane.begin(), slot_plane.end(), -1);
+        order_tasks(0, find_fresh(od_class), 1);
+        pool.parallel_for_affine(static_cast<int64_t>(order.size()),
+                                 [&](int64_t i) { convert(order[static_cast<size_t>(i)].second); });
+        for (int64_t od = od_class; od < slab.od_end; od += classes) {
+          const auto compute_row = [&](int64_t oh, kernels::L2PrefetchQueue* queue) {
+            thread_local std::vector<const float*> rows;
+            rows.assign(static_cast<size_t>(KD * KH), nullptr);
+            for (int64_t kd = 0; kd < KD; ++kd) {
               const int64_t id = od * SD - pd + kd * DD;
-              if (id >= 0 && id < ID && ih >= 0 && ih < IH)
-                queue.rows[queue.count++] = reinterpret_cast<const char*>(slot_rows(id) + (ih - ih0) * row_floats);
+              if (id < 0 || id >= ID) continue;
+              for (int64_t kh = 0; kh < KH; ++kh) {
+                const int64_t ih = oh * SH - ph + kh * DH;
+                if (ih >= 0 && ih < IH)
+                  rows[static_cast<size_t>(kd * KH + kh)] = slot_rows(id) + (ih - ih0) * row_floats;
+              }
             }
-            queue.spread((row_floats * 4 + 63) / 64, row_issues);
-          } else if (i + 1 < static_cast<int64_t>(order.size()) &&
-                     order[static_cast<size_t>(i + 1)].second >= compute_tasks) {
-            const int64_t task = order[static_cast<size_t>(i + 1)].second - compute_tasks;
-            const int64_t id = fresh[static_cast<size_t>(task / convert_tasks)];
-            const int64_t r0 = (task % convert_tasks) * rows_per_task;
-            for (int64_t r = r0; r < std::min(window, r0 + rows_per_task); ++r)
-              if (ih0 + r >= 0 && ih0 + r < IH)
-                queue.rows[queue.count++] = reinterpret_cast<const char*>(
-                    src.data() + ((n * SLAB_D + id - slab.in_first) * IH + ih0 + r) * IW * IC);
-            queue.spread((IW * IC * 4 + 63) / 64, row_issues);
-          }
-        };
-        pool.parallel_for_affine(static_cast<int64_t>(order.size()), [&](int64_t i) {
-          const int64_t task = order[static_cast<size_t>(i)].second;
-          if (task >= compute_tasks) return convert(task - compute_tasks);
-          const int64_t first = first_row(task, group), last = std::min(oh1, first + group);
-          kernels::L2PrefetchQueue queue;
-          for (int64_t oh = first; oh < last; oh += DH) {
-            queue_rows(queue, oh + DH < last ? oh + DH : -1, i);
-            compute_row(oh, queue.count > 0 ? &queue : nullptr);
-          }
-        });
+            // Ring rows were converted planes ago and have left L2. Rows at kh < KH-1 were
+            // read by a recent output row; ask for the others at once rather than miss on
+            // each of their streams in turn inside the kernel.
+            if (prefetch_rows)
+              for (int64_t kd = 0; kd < KD; ++kd)
+                if (const float* row = rows[static_cast<size_t>(kd * KH + KH - 1)])
+                  for (int64_t i = 0; i < row_floats; i += 16) __builtin_prefetch(row + i);
+            float* out_row = dst.data() + ((n * OD + od - slab.od_begin) * OH + oh) * OW * OC;
+            for (int64_t g = 0; g < G; ++g)
+              kernels::for_each_balanced_chunk(OCG, chunks, [&](int64_t begin, int64_t count) {
+                kernels::WRowArgs a{};
+                a.rows = rows.data();
+                a.taps_dh = KD * KH;
+                a.kw = row_taps;
+                a.kw_offsets = kw_offsets.data() + g * row_taps;
+                a.phase_len = phase_len;
+                a.icg = ICG;
+                a.weights = (wino ? winograd_w_packed_ : packed_).data() + g * KD * KH * row_taps * ICG * OCG;
+                a.ocg = OCG;
+                a.oc_begin = begin;
+                a.oc_count = count;
+                a.bias = p_.use_bias ? bias_.data() + g * OCG : nullptr;
+                a.out = out_row + g * OCG;
+                a.out_stride = OC;
+                a.ow = OW;
+                a.relu = p_.activation.kind == Activation::relu;
+                a.prefetch_l2 = queue;
+                a.wino_dw = DW;
+                (wino ? isa_->w_wino_row : isa_->w_row)(a);
+              });
+            finish_lines(out_row, 1, OW);
+          };
+          // A task's rows are DH apart (consecutive when DH = 1), so that each reads KH - 1
+          // of its input rows after the row before it, from the core's own cache. The next
+          // plane's conversions come after the rows in the same job: one barrier per plane.
+          const int64_t group = rows_per_task * DH, groups = (oh1 - oh0 + group - 1) / group;
+          const int64_t compute_tasks = groups * DH;
+          order_tasks(compute_tasks, find_fresh(od + classes), group);
+          // Fetched into L2 while a row computes (each would otherwise wait for memory, the
+          // kernel on its new ring rows and the conversion on each gather): the rows that the
+          // task's next row reads first, the last of each input plane (the row before read the
+          // others), or after the task's last row the source rows of the conversion that comes
+          // next in this thread's order (interleaved medians: i 1T +3%, 2T +4-10%, h +1-9%).
+          const auto queue_rows = [&](kernels::L2PrefetchQueue& queue, int64_t next_oh, int64_t i) {
+            queue.count = 0;
+            if (next_oh >= 0) {
+              const int64_t ih = next_oh * SH - ph + (KH - 1) * DH;
+              for (int64_t kd = 0; kd < KD && queue.count < kernels::L2PrefetchQueue::kMaxRows; ++kd) {
+                const int64_t id = od * SD - pd + kd * DD;
+                if (id >= 0 && id < ID && ih >= 0 && ih < IH)
+                  queue.rows[queue.count++] = reinterpret_cast<const char*>(slot_rows(id) + (ih - ih0) * row_floats);
+              }
+              queue.spread((row_floats * 4 + 63) / 64, row_issues);
+            } else if (i + 1 < static_cast<int64_t>(order.size()) &&
+                       order[static_cast<size_t>(i + 1)].second >= compute_tasks) {
+              const int64_t task = order[static_cast<size_t>(i + 1)].second - compute_tasks;
+              const int64_t id = fresh[static_cast<size_t>(task / convert_tasks)];
+              const int64_t r0 = (task % convert_tasks) * rows_per_task;
+              for (int64_t r = r0; r < std::min(window, r0 + rows_per_task); ++r)
+                if (ih0 + r >= 0 && ih0 + r < IH)
+                  queue.rows[queue.count++] = reinterpret_cast<const char*>(
+                      src.data() + ((n * SLAB_D + id - slab.in_first) * IH + ih0 + r) * IW * IC);
+              queue.spread((IW * IC * 4 + 63) / 64, row_issues);
+            }
+          };
+          pool.parallel_for_affine(static_cast<int64_t>(order.size()), [&](int64_t i) {
+            const int64_t task = order[static_cast<size_t>(i)].second;
+            if (task >= compute_tasks) return convert(task - compute_tasks);
+            const int64_t first = first_row(task, group), last = std::min(oh1, first + group);
+            kernels::L2PrefetchQueue queue;
+            for (int64_t oh = first; oh < last; oh += DH) {
+              queue_rows(queue, oh + DH < last ? oh + DH : -1, i);
+              compute_row(oh, queue.count > 0 ? &queue : nullptr);
+            }
+          });
+        }
       }
     }
 }

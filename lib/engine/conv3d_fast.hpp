@@ -27,8 +27,10 @@ const kernels::KernelTable& best_kernel_table();
 // Which kernel family and blocking to use. The defaults choose from the shape; tests set
 // them to reach every path on small inputs.
 struct FastConv3dTuning {
-  // winograd: where the layer allows it (3x3x3, stride 1, one group), else as automatic.
-  enum class Family { automatic, oc, w, winograd };
+  // winograd: where the layer allows it (3x3x3, stride 1, one group), else as automatic;
+  // winograd_w: the w family's 1-D Winograd rows where they apply (kw 3, stride 1 along W),
+  // else the w family.
+  enum class Family { automatic, oc, w, winograd, winograd_w };
   Family family = Family::automatic;
   int oc_nv = 0;                 // oc family: vectors per output-channel block, 1..4 (0: chosen)
   int64_t w_band_rows = 0;       // w family: output rows per band of converted input (0: chosen)
@@ -57,7 +59,7 @@ class FastConv3d {
   Dims output_dims(const Dims& src_dims) const;
 
   const Conv3dParams& params() const { return p_; }
-  // e.g. "avx512/oc2", "avx512/pointwise2", "avx2/w" or "avx512/winograd": kernel build,
+  // e.g. "avx512/oc2", "avx512/pointwise2", "avx2/w", "avx512/winograd-w" or "avx512/winograd": kernel build,
   // family and vectors.
   std::string describe() const;
 
@@ -71,6 +73,13 @@ class FastConv3d {
   bool winograd_applies() const;
   // Transforms the Keras kernel (KD, KH, KW, IC, OC) to the 64 positions of winograd_u_.
   void transform_winograd_weights(const Tensor& kernel);
+  // Whether the w family's rows can be 1-D Winograd tiles along W: kw 3, stride 1 along W.
+  bool winograd_w_applies() const;
+  // Whether they take fewer products than direct rows at output width ow (tiles lost to W
+  // classes included), or are forced.
+  bool winograd_w_pays(int64_t ow) const;
+  // The Keras kernel to winograd_w_packed_.
+  void transform_winograd_w_weights(const Tensor& kernel);
   bool is_flat_pointwise() const;
   // Activation on `lines` output lines of `w` voxels a task has just written.
   void finish_lines(float* out, int64_t lines, int64_t w) const;
@@ -84,10 +93,13 @@ class FastConv3d {
   FastConv3dTuning tuning_;
   bool oc_family_ = false;
   bool winograd_ = false;
+  bool winograd_w_ = false;     // w family: rows of 1-D Winograd tiles along W where they pay
   int oc_nv_ = 0;               // oc family: vectors per block
   int64_t blocks_ = 0;          // oc family: output-channel blocks per group
   int64_t block_width_ = 0;     // oc family: columns per block
   AlignedVector<float> packed_;  // oc family: [g][block][tap][icg][block_width]; w family: [g][tap][icg][ocg]
+  // w family's 1-D Winograd rows: [g][(kd, kh) * 4 + j][icg][ocg], G g along W.
+  AlignedVector<float> winograd_w_packed_;
   AlignedVector<float> bias_;    // oc family: [g][block][block_width]; w and Winograd families: [oc]
   AlignedVector<float> winograd_u_;  // Winograd family: G g G^T per axis, [64 positions][ic][oc]
 };

@@ -19,6 +19,8 @@ namespace {
 constexpr double kG[4][3] = {{1.0, 0.0, 0.0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0.0, 0.0, 1.0}};
 
 constexpr int64_t kPositions = 64;
+// 1-D Winograd rows run where their products are at most this percentage of direct rows'.
+constexpr int64_t kWinogradWMaxProducts = 80;
 constexpr int64_t kRowsPerTile = 4;  // input rows (and planes) a pair of outputs reads
 // Pairs of output planes per task, and the bytes their converted rows may take.
 constexpr int64_t kMaxPairsPerTask = 4;
@@ -51,6 +53,41 @@ void FastConv3d::transform_winograd_weights(const Tensor& kernel) {
           }
 }
 
+bool FastConv3d::winograd_w_applies() const { return p_.kernel[2] == 3 && p_.strides[2] == 1; }
+
+bool FastConv3d::winograd_w_pays(int64_t ow) const {
+  if (tuning_.family == FastConv3dTuning::Family::winograd_w) return true;
+  // Dilations without a vector conversion convert tile by tile: slower than the products saved.
+  const int64_t dw = p_.dilation[2], vw = isa_->vector_width;
+  if (!kernels::wino_w_vector_conversion(*isa_, dw)) return false;
+  // Products per (kd, kh) row and channel pair: 4 per tile over whole vectors of tiles,
+  // against 3 per column over whole vectors of columns for direct rows.
+  const int64_t tiles = kernels::wino_w_run_len(*isa_, ow, dw), columns = (ow + vw - 1) / vw * vw;
+  if (4 * tiles * 100 > 3 * columns * kWinogradWMaxProducts) return false;
+  // Rows of more tiles than one W tile of the w family ran slower than direct rows, though
+  // the row kernel alone is 1.3x faster (not understood yet; 5 -> 5 channels, 1 thread,
+  // GFLOP/s Winograd / direct, AVX-512: width 64 91 / 80, 128 109 / 101, 192 100 / 103,
+  // 256 96 / 106; AVX2: 64 75 / 70, 128 74 / 76, 256 71 / 75).
+  return tiles <= static_cast<int64_t>(isa_->w_nv) * vw;
+}
+
+void FastConv3d::transform_winograd_w_weights(const Tensor& kernel) {
+  const int64_t G = p_.groups, ICG = p_.ic / G, OCG = p_.oc / G, OC = p_.oc;
+  const int64_t rows = p_.kernel[0] * p_.kernel[1];
+  const float* w = kernel.data();  // (kd, kh, kw, icg, oc)
+  winograd_w_packed_.assign(static_cast<size_t>(G * rows * 4 * ICG * OCG), 0.0f);
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < ICG; ++c)
+        for (int64_t o = 0; o < OCG; ++o)
+          for (int j = 0; j < 4; ++j) {
+            double sum = 0.0;  // exact: multiples of 1/2, rounded once
+            for (int k = 0; k < 3; ++k) sum += kG[j][k] * w[((r * 3 + k) * ICG + c) * OC + g * OCG + o];
+            winograd_w_packed_[static_cast<size_t>((((g * rows + r) * 4 + j) * ICG + c) * OCG + o)] =
+                static_cast<float>(sum);
+          }
+}
+
 void FastConv3d::run_winograd(const Tensor& src, Tensor& dst, const ConvPlan& plan, const DepthSlab& slab,
                               ThreadPool& pool) const {
   const int64_t N = src.dim(0), ID = slab.full_depth, SLAB_D = src.dim(1), IH = src.dim(2), IW = src.dim(3), IC = p_.ic;
@@ -65,7 +102,7 @@ void FastConv3d::run_winograd(const Tensor& src, Tensor& dst, const ConvPlan& pl
   const int64_t chunks = (OC + isa_->max_oc_block - 1) / isa_->max_oc_block;
   const int64_t chunk_max = (OC + chunks - 1) / chunks;
   const int64_t nt_max = std::clamp<int64_t>(isa_->accumulators / chunk_max, 1, 4);
-  const auto class_tiles = [&](int64_t rw) { return ((OW - rw + DW - 1) / DW + 1) / 2; };
+  const auto class_tiles = [&](int64_t rw) { return kernels::winograd_class_tiles(OW, DW, rw); };
   int64_t nt = 1, best = -1;
   for (int64_t t = 1; t <= nt_max; ++t) {
     int64_t vectors = 0;

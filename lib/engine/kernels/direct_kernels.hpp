@@ -2,6 +2,7 @@
 // Interface between the fast engine (conv3d_fast.cpp) and its per-ISA kernel builds.
 // Each ISA's translation unit compiles direct_kernels.inl with its own vector width and
 // flags and exposes one KernelTable; the engine picks a table at run time.
+#include <algorithm>
 #include <cstdint>
 
 namespace voxconv::engine::kernels {
@@ -104,6 +105,9 @@ struct WRowArgs {
   bool relu;
   // Rows the caller reads next, fetched into L2 a few lines per tap row, or nullptr.
   L2PrefetchQueue* prefetch_l2;
+  // w_wino_row only: the dilation along W. Rows then hold w_wino_convert_row's runs
+  // (phase_len: wino_w_run_len), kw is 4 (the transformed taps) and ow the output width.
+  int64_t wino_dw;
 };
 
 // The Winograd family (3x3x3, stride 1, one group): one pair of output rows along D
@@ -148,6 +152,13 @@ struct KernelTable {
   // zero outside the row.
   void (*w_convert_row)(const float* in_row, int64_t iw, int64_t ic, int64_t sw, int64_t pw, int64_t phase_len,
                         float* buf);
+  // The w family's rows as 1-D Winograd F(2, 3) tiles along W (kw 3, stride 1 along W):
+  // the row kernel, and the conversion of one input row to its runs of U = B^T d,
+  // buf[(j * ic + c) * run_len + t] (run_len: wino_w_run_len), through `planar` scratch
+  // (ic * wino_w_planar_len floats).
+  void (*w_wino_row)(const WRowArgs&);
+  void (*w_wino_convert_row)(const float* in_row, int64_t iw, int64_t ic, int64_t pw, int64_t dw, int64_t run_len,
+                             float* planar, float* buf);
   int accumulators;   // vector registers for sums: tile vectors x output channels of the Winograd products
   void (*wino_row)(const WinoRowArgs&);
 };
@@ -159,6 +170,33 @@ struct KernelTable {
 inline int64_t w_phase_len(const KernelTable& isa, int64_t ow, int64_t kw, int64_t dw, int64_t sw) {
   const int64_t vw = isa.vector_width, w_tile = isa.w_nv * vw;
   return (ow + w_tile + (kw - 1) * dw / sw + 1 + vw - 1) / vw * vw;
+}
+
+// Tiles of F(2, 3) along W pair outputs dilation dw apart: tile t of W class rw < dw holds
+// outputs rw + 2 dw t and rw + 2 dw t + dw. Tiles of class rw whose first output lies
+// before ow (the Winograd families of both kinds):
+inline int64_t winograd_class_tiles(int64_t ow, int64_t dw, int64_t rw) {
+  return rw < ow ? ((ow - rw + dw - 1) / dw + 1) / 2 : 0;
+}
+// The w family's 1-D Winograd rows order their tiles along W: tile t holds outputs
+// wino_w_first_output(t) and that + dw, so that dw consecutive tiles cover 2 dw outputs.
+inline int64_t wino_w_first_output(int64_t t, int64_t dw) { return t / dw * 2 * dw + t % dw; }
+// Tiles whose first output lies before ow.
+inline int64_t wino_w_tiles(int64_t ow, int64_t dw) { return ow / (2 * dw) * dw + std::min(ow % (2 * dw), dw); }
+// Floats per (j, channel) run of w_wino_convert_row's rows: the tiles, in whole vectors.
+inline int64_t wino_w_run_len(const KernelTable& isa, int64_t ow, int64_t dw) {
+  const int64_t vw = isa.vector_width;
+  return (wino_w_tiles(ow, dw) + vw - 1) / vw * vw;
+}
+// Floats per channel of its planar scratch: the padded row up to the last tile's d3, and
+// the two vectors its loads of a vector of tiles span.
+inline int64_t wino_w_planar_len(int64_t vw, int64_t run_len, int64_t dw) {
+  return (wino_w_first_output(run_len, dw) + 3 * dw + 2 * vw + vw - 1) / vw * vw;
+}
+// Whether w_wino_convert_row has a vector path for dilation dw (dw divides a vector, or a
+// vector divides dw); other dilations convert tile by tile.
+inline bool wino_w_vector_conversion(const KernelTable& isa, int64_t dw) {
+  return isa.vector_width % dw == 0 || dw % isa.vector_width == 0;
 }
 
 const KernelTable& avx512_table();

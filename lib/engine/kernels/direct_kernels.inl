@@ -306,22 +306,17 @@ void oc_row_nv(const OcRowArgs& a) {
 constexpr int w_nv(int ocb) { return std::min(4, VOXCONV_ACC / ocb); }
 constexpr int kMaxOcb = VOXCONV_ACC / 2;
 
+// Adds taps k_first .. k_end - 1 of every tap row to acc, for the NWV vectors of columns
+// from x0 of each run.
 template <int OCB, int NWV>
-void w_tile(const WRowArgs& a, int64_t ow0) {
-  vec acc[OCB][NWV];
-  #pragma GCC unroll 32
-  for (int o = 0; o < OCB; ++o) {
-    const vec b = splat(a.bias ? a.bias[a.oc_begin + o] : 0.0f);
-    #pragma GCC unroll 32
-    for (int n = 0; n < NWV; ++n) acc[o][n] = b;
-  }
+inline void w_sums(const WRowArgs& a, vec (&acc)[OCB][NWV], int64_t x0, int64_t k_first, int64_t k_end) {
   const int64_t icg = a.icg, kw = a.kw, ocg = a.ocg;
   for (int64_t t = 0; t < a.taps_dh; ++t) {
     if (a.prefetch_l2) a.prefetch_l2->issue();
     const float* row = a.rows[t];
     if (row == nullptr) continue;
-    for (int64_t k = 0; k < kw; ++k) {
-      const float* base = row + a.kw_offsets[k] + ow0;
+    for (int64_t k = k_first; k < k_end; ++k) {
+      const float* base = row + a.kw_offsets[k] + x0;
       const float* w = a.weights + (t * kw + k) * icg * ocg + a.oc_begin;
       for (int64_t c = 0; c < icg; ++c) {
         vec xs[NWV];
@@ -336,6 +331,34 @@ void w_tile(const WRowArgs& a, int64_t ow0) {
       }
     }
   }
+}
+
+template <int OCB, int NWV>
+inline void w_init(vec (&acc)[OCB][NWV], const WRowArgs& a, bool with_bias) {
+  #pragma GCC unroll 32
+  for (int o = 0; o < OCB; ++o) {
+    const vec b = splat(with_bias && a.bias ? a.bias[a.oc_begin + o] : 0.0f);
+    #pragma GCC unroll 32
+    for (int n = 0; n < NWV; ++n) acc[o][n] = b;
+  }
+}
+
+// One output column to out (relu if asked), from lane i of each channel's lanes.
+template <int OCB, int LANES>
+inline void w_store_column(const WRowArgs& a, const float (&lanes)[OCB][LANES], int64_t i, float* out) {
+  #pragma GCC unroll 32
+  for (int o = 0; o < OCB; ++o) {
+    const float r = lanes[o][i];
+    out[o] = a.relu && r < 0.0f ? 0.0f : r;
+  }
+}
+
+// Direct sums: NWV vectors of output columns from ow0.
+template <int OCB, int NWV>
+void w_tile(const WRowArgs& a, int64_t ow0) {
+  vec acc[OCB][NWV];
+  w_init<OCB, NWV>(acc, a, true);
+  w_sums<OCB, NWV>(a, acc, ow0, 0, a.kw);
   const int64_t valid = std::min<int64_t>(NWV * kVW, a.ow - ow0);
   float lanes[OCB][NWV * kVW];
   #pragma GCC unroll 32
@@ -343,39 +366,82 @@ void w_tile(const WRowArgs& a, int64_t ow0) {
     #pragma GCC unroll 32
     for (int n = 0; n < NWV; ++n) store(lanes[o] + n * kVW, acc[o][n]);
   float* out = a.out + ow0 * a.out_stride + a.oc_begin;
-  for (int64_t i = 0; i < valid; ++i)
-    #pragma GCC unroll 32
-    for (int o = 0; o < OCB; ++o) {
-      const float r = lanes[o][i];
-      out[i * a.out_stride + o] = a.relu && r < 0.0f ? 0.0f : r;
-    }
+  for (int64_t i = 0; i < valid; ++i) w_store_column<OCB>(a, lanes, i, out + i * a.out_stride);
 }
 
-// The row's last, narrower tile: NWV vectors for the `rest` columns left.
+// 1-D Winograd F(2, 3) along W (kw 3, stride 1 along W; Lavin & Gray 2016, as in
+// winograd_kernels.inl): tile t pairs the outputs w0 = wino_w_first_output(t) and w0 + dw,
+// whose inputs d0..d3 lie at w0 - pw + {0, 1, 2, 3} dw. Rows hold U = B^T d, made once per
+// input row by w_wino_convert_row: row[(j * IC + c) * phase_len + t], so that the four U_j
+// are the four "taps" of a tap row (kw_offsets[j]) and meet the transformed weights G g
+// ([tap row * 4 + j][icg][ocg]). Per pass j, m_j = sum over tap rows and channels; then
+// y0 = m0 + m1 + m2 and y1 = m1 - m2 - m3, the bias starting m1 (which both take once):
+// 2 x 9 x 4 products per pair of outputs and channel pair on a 3x3x3 kernel instead of
+// 2 x 27. Vectors run over NWV * kVW consecutive tiles from t0.
 template <int OCB, int NWV>
-void w_tail_tile(const WRowArgs& a, int64_t ow0, int64_t rest) {
-  if constexpr (NWV > 1)
-    if ((NWV - 1) * kVW >= rest) return w_tail_tile<OCB, NWV - 1>(a, ow0, rest);
-  w_tile<OCB, NWV>(a, ow0);
-}
-
-template <int OCB>
-void w_row_ocb(const WRowArgs& a) {
-  constexpr int NWV = w_nv(OCB);
-  int64_t ow0 = 0;
-  for (; ow0 + NWV * kVW <= a.ow; ow0 += NWV * kVW) w_tile<OCB, NWV>(a, ow0);
-  if (ow0 < a.ow) w_tail_tile<OCB, NWV>(a, ow0, a.ow - ow0);
-}
-
-template <int OCB>
-void w_dispatch(const WRowArgs& a) {
-  if constexpr (OCB > 0) {
-    if (a.oc_count == OCB) return w_row_ocb<OCB>(a);
-    w_dispatch<OCB - 1>(a);
+void w_wino_tile(const WRowArgs& a, int64_t t0) {
+  vec m[3][OCB][NWV];  // m0, m1, m2 (the last pass's m3 stays in registers)
+  vec acc[OCB][NWV];
+  for (int j = 0; j < 4; ++j) {
+    w_init<OCB, NWV>(acc, a, j == 1);
+    w_sums<OCB, NWV>(a, acc, t0, j, j + 1);
+    if (j < 3) std::memcpy(m[j], acc, sizeof acc);
+  }
+  float lanes0[OCB][NWV * kVW], lanes1[OCB][NWV * kVW];
+  #pragma GCC unroll 32
+  for (int o = 0; o < OCB; ++o)
+    #pragma GCC unroll 32
+    for (int n = 0; n < NWV; ++n) {
+      store(lanes0[o] + n * kVW, m[0][o][n] + m[1][o][n] + m[2][o][n]);
+      store(lanes1[o] + n * kVW, m[1][o][n] - m[2][o][n] - acc[o][n]);
+    }
+  const int64_t dw = a.wino_dw;
+  int64_t group = wino_w_first_output(t0, dw) - t0 % dw, r = t0 % dw;  // w0 = group + r
+  float* out = a.out + a.oc_begin;
+  for (int64_t i = 0; i < NWV * kVW; ++i) {
+    const int64_t w0 = group + r;
+    if (w0 >= a.ow) break;  // tiles past the last (w0 grows with t)
+    w_store_column<OCB>(a, lanes0, i, out + w0 * a.out_stride);
+    if (w0 + dw < a.ow) w_store_column<OCB>(a, lanes1, i, out + (w0 + dw) * a.out_stride);
+    if (++r == dw) r = 0, group += 2 * dw;
   }
 }
 
-void w_row(const WRowArgs& a) { w_dispatch<kMaxOcb>(a); }
+// A tile of NWV vectors from x0 (output columns, or Winograd tiles).
+template <int OCB, int NWV, bool WINO>
+inline void w_any_tile(const WRowArgs& a, int64_t x0) {
+  if constexpr (WINO) w_wino_tile<OCB, NWV>(a, x0);
+  else w_tile<OCB, NWV>(a, x0);
+}
+
+// The row's last, narrower tile: NWV vectors for the `rest` columns left.
+template <int OCB, int NWV, bool WINO>
+void w_tail_tile(const WRowArgs& a, int64_t x0, int64_t rest) {
+  if constexpr (NWV > 1)
+    if ((NWV - 1) * kVW >= rest) return w_tail_tile<OCB, NWV - 1, WINO>(a, x0, rest);
+  w_any_tile<OCB, NWV, WINO>(a, x0);
+}
+
+template <int OCB, bool WINO>
+void w_row_ocb(const WRowArgs& a) {
+  constexpr int NWV = w_nv(OCB);
+  // Tiles in whole vectors (wino_w_run_len), or columns.
+  const int64_t extent = WINO ? (wino_w_tiles(a.ow, a.wino_dw) + kVW - 1) / kVW * kVW : a.ow;
+  int64_t x0 = 0;
+  for (; x0 + NWV * kVW <= extent; x0 += NWV * kVW) w_any_tile<OCB, NWV, WINO>(a, x0);
+  if (x0 < extent) w_tail_tile<OCB, NWV, WINO>(a, x0, extent - x0);
+}
+
+template <int OCB, bool WINO>
+void w_dispatch(const WRowArgs& a) {
+  if constexpr (OCB > 0) {
+    if (a.oc_count == OCB) return w_row_ocb<OCB, WINO>(a);
+    w_dispatch<OCB - 1, WINO>(a);
+  }
+}
+
+void w_row(const WRowArgs& a) { w_dispatch<kMaxOcb, false>(a); }
+void w_wino_row(const WRowArgs& a) { w_dispatch<kMaxOcb, true>(a); }
 
 // Vectors of input columns j, j + 1, ... of one channel, `stride` floats apart, gathered
 // (measured on 5 channels: the scalar de-interleave had cost a quarter of the kernel's time).
@@ -423,6 +489,64 @@ void w_convert_row(const float* in_row, int64_t iw, int64_t ic, int64_t sw, int6
   }
 }
 
+// The d_j of kVW consecutive tiles from a multiple of kVW, read from the planar padded row
+// p at the first tile's input (p + w0 + j * dw): for DW dividing a vector, the first DW of
+// every 2 DW floats over two vectors; DW = 0 stands for dilations that a vector divides,
+// where the tiles' inputs are consecutive.
+typedef int32_t ivec __attribute__((vector_size(kVW * sizeof(int32_t))));
+template <int DW, size_t... I>
+constexpr ivec wino_w_lanes(std::index_sequence<I...>) {
+  return ivec{static_cast<int32_t>(I / DW * 2 * DW + I % DW)...};
+}
+
+template <int DW>
+inline vec wino_w_inputs(const float* p) {
+  if constexpr (DW == 0) {
+    return load(p);
+  } else {
+    constexpr ivec mask = wino_w_lanes<DW>(std::make_index_sequence<kVW>{});
+    return __builtin_shuffle(load(p), load(p + kVW), mask);
+  }
+}
+
+template <int DW>
+void wino_w_transform_run(const float* p, int64_t dw, int64_t run_len, float* u, int64_t js) {
+  for (int64_t t0 = 0; t0 < run_len; t0 += kVW) {
+    const float* x = p + wino_w_first_output(t0, dw);
+    const vec d0 = wino_w_inputs<DW>(x), d1 = wino_w_inputs<DW>(x + dw), d2 = wino_w_inputs<DW>(x + 2 * dw),
+              d3 = wino_w_inputs<DW>(x + 3 * dw);
+    store(u + t0, d0 - d2);
+    store(u + js + t0, d1 + d2);
+    store(u + 2 * js + t0, d2 - d1);
+    store(u + 3 * js + t0, d1 - d3);
+  }
+}
+
+// U = B^T d of w_wino_tile's tiles, from the row made planar and padded first (`planar`:
+// wino_w_planar_len floats per channel), a vector of tiles at a time where
+// wino_w_vector_conversion holds, else tile by tile.
+void w_wino_convert_row(const float* in_row, int64_t iw, int64_t ic, int64_t pw, int64_t dw, int64_t run_len,
+                        float* planar, float* buf) {
+  const int64_t pl = wino_w_planar_len(kVW, run_len, dw);
+  w_convert_row(in_row, iw, ic, 1, pw, pl, planar);
+  const int64_t js = ic * run_len;  // floats between U_j and U_j+1
+  for (int64_t c = 0; c < ic; ++c) {
+    const float* p = planar + c * pl;
+    float* u = buf + c * run_len;
+    if (dw % kVW == 0) wino_w_transform_run<0>(p, dw, run_len, u, js);
+    else if (dw == 1) wino_w_transform_run<1>(p, dw, run_len, u, js);
+    else if (dw == 2) wino_w_transform_run<2>(p, dw, run_len, u, js);
+    else if (dw == 4) wino_w_transform_run<4>(p, dw, run_len, u, js);  // (kVW 4 takes the first branch)
+    else if (dw == 8) wino_w_transform_run<8>(p, dw, run_len, u, js);
+    else
+      for (int64_t t = 0; t < run_len; ++t) {
+        const float* x = p + wino_w_first_output(t, dw);
+        const float d0 = x[0], d1 = x[dw], d2 = x[2 * dw], d3 = x[3 * dw];
+        u[t] = d0 - d2, u[js + t] = d1 + d2, u[2 * js + t] = d2 - d1, u[3 * js + t] = d1 - d3;
+      }
+  }
+}
+
 #include "engine/kernels/winograd_kernels.inl"
 
 }  // namespace
@@ -436,6 +560,8 @@ const KernelTable& table() {
                              w_nv(1),
                              &w_row,
                              &w_convert_row,
+                             &w_wino_row,
+                             &w_wino_convert_row,
                              VOXCONV_ACC,
                              &wino_row};
   return t;

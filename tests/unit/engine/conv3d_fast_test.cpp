@@ -72,22 +72,16 @@ std::vector<Shape> generated_shapes(int count, uint32_t seed) {
   return shapes;
 }
 
-// Shapes the Winograd family computes (3x3x3, stride 1, one group): the sampler's shapes
-// with their kernel, strides and groups replaced, dilations up to 4, widths from 1 (W
-// classes with a single output, or none) to past two passes of 16-tile vectors per class.
-std::vector<Shape> winograd_shapes(int count, uint32_t seed) {
+// The sampler's shapes changed by edit(shape, between), keeping `count` of those that
+// still fit their input and stay quick.
+template <typename Edit>
+std::vector<Shape> edited_shapes(int count, uint32_t seed, Edit edit) {
   std::mt19937 rng(seed);
   auto between = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
   std::vector<Shape> shapes;
   for (Shape s : generated_shapes(4 * count, seed)) {
     if (static_cast<int>(shapes.size()) == count) break;
-    s.p.ic /= s.p.groups;
-    s.p.oc /= s.p.groups;
-    s.p.groups = 1;
-    s.p.kernel = {3, 3, 3};
-    s.p.strides = {1, 1, 1};
-    for (int a = 0; a < 3; ++a) s.p.dilation[static_cast<size_t>(a)] = between(0, 1) ? 1 : between(2, 4);
-    s.src = {s.src[0], between(1, 8), between(1, 9), between(1, 80), s.p.ic};
+    edit(s, between);
     try {
       plan_shape(s.p, {s.src[1], s.src[2], s.src[3]});
     } catch (const Error&) {
@@ -97,6 +91,36 @@ std::vector<Shape> winograd_shapes(int count, uint32_t seed) {
     shapes.push_back(s);
   }
   return shapes;
+}
+
+// Shapes the Winograd family computes (3x3x3, stride 1, one group): the sampler's shapes
+// with their kernel, strides and groups replaced, dilations up to 4, widths from 1 (W
+// classes with a single output, or none) to past two passes of 16-tile vectors per class.
+std::vector<Shape> winograd_shapes(int count, uint32_t seed) {
+  return edited_shapes(count, seed, [](Shape& s, auto between) {
+    s.p.ic /= s.p.groups;
+    s.p.oc /= s.p.groups;
+    s.p.groups = 1;
+    s.p.kernel = {3, 3, 3};
+    s.p.strides = {1, 1, 1};
+    for (int a = 0; a < 3; ++a) s.p.dilation[static_cast<size_t>(a)] = between(0, 1) ? 1 : between(2, 4);
+    s.src = {s.src[0], between(1, 8), between(1, 9), between(1, 80), s.p.ic};
+  });
+}
+
+// Shapes the w family's 1-D Winograd rows compute (kw 3, stride 1 along W): the sampler's
+// shapes with W's kernel and stride replaced, dilations along W up to 5 on unstrided
+// layers (tiles whose second output, or both, lie past the row) and widths up to 80
+// (several vectors of tiles). Groups, and the other axes' kernels, strides and
+// dilations, stay as sampled.
+std::vector<Shape> winograd_w_shapes(int count, uint32_t seed) {
+  return edited_shapes(count, seed, [](Shape& s, auto between) {
+    s.p.kernel[2] = 3;
+    s.p.strides[2] = 1;
+    const bool strided = s.p.strides[0] > 1 || s.p.strides[1] > 1;  // Keras takes no dilation with strides
+    s.p.dilation[2] = strided || between(0, 1) ? 1 : between(2, 5);
+    s.src[3] = between(1, 80);
+  });
 }
 
 // The accuracy bar: max error relative to the output's magnitude within 1e-5
@@ -190,6 +214,24 @@ TEST(FastConv3d, WinogradMatchesReference) {
   }
 }
 
+// The w family's 1-D Winograd rows against the reference: exact on integers (B^T and A^T
+// add and subtract, G halves), within the accuracy bar otherwise, on every ISA, in bands
+// of 1 and 2 rows (halos re-converted) and whole, whatever the channel counts.
+TEST(FastConv3d, WinogradWMatchesReference) {
+  using Family = FastConv3dTuning::Family;
+  for (const auto* isa : available_kernel_tables()) {
+    std::mt19937 rng(909);
+    for (const auto& s : winograd_w_shapes(120, 41)) {
+      const auto kd = s.p.kernel_dims();
+      ASSERT_EQ(FastConv3d(s.p, Tensor(Dims(kd.begin(), kd.end())), Tensor(Dims{s.p.oc}), isa, {Family::winograd_w})
+                    .describe(),
+                std::string(isa->isa) + "/winograd-w");
+      for (int64_t band : {0, 1, 2}) compare(s, isa, rng, true, {Family::winograd_w, 0, band, 0});
+      compare(s, isa, rng, false, {Family::winograd_w});
+    }
+  }
+}
+
 // Every family, channel-block width and blocking, forced, on shapes that would not pick
 // them: the w family's bands of 1..3 output rows re-convert halos at every band edge.
 TEST(FastConv3d, EveryFamilyAndBlockingMatchesReference) {
@@ -199,6 +241,7 @@ TEST(FastConv3d, EveryFamilyAndBlockingMatchesReference) {
   for (int64_t band : {1, 2, 3}) tunings.push_back({Family::w, 0, band, 0});
   tunings.push_back({Family::oc, 1, 0, 7});  // pointwise tasks of 7 positions: tails everywhere
   tunings.push_back({Family::winograd});      // where it applies
+  tunings.push_back({Family::winograd_w});    // where it applies, else direct w rows
   // Non-temporal stores (chosen for large outputs only), on every block width.
   for (int nv = 1; nv <= kernels::kMaxOcNv; ++nv)
     tunings.push_back({Family::oc, nv, 0, 0, FastConv3dTuning::Streaming::on});
@@ -217,16 +260,22 @@ TEST(FastConv3d, BytesIdenticalAcrossThreadCounts) {
   std::mt19937 rng(5);
   std::vector<Shape> shapes = generated_shapes(20, 3);
   for (const Shape& s : winograd_shapes(20, 5)) shapes.push_back(s);
-  for (const auto& s : shapes) {
+  const size_t first_winograd_w = shapes.size();  // these forced to 1-D Winograd rows
+  for (const Shape& s : winograd_w_shapes(20, 8)) shapes.push_back(s);
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    const Shape& s = shapes[i];
     const auto kd = s.p.kernel_dims();
     const Tensor src = random_tensor(s.src, rng, false);
     const Tensor w = random_tensor(Dims(kd.begin(), kd.end()), rng, false);
     const Tensor b = s.p.use_bias ? random_tensor({s.p.oc}, rng, false) : Tensor();
-    const FastConv3d fast(s.p, w, b);
+    FastConv3dTuning tuning;
+    if (i >= first_winograd_w) tuning.family = FastConv3dTuning::Family::winograd_w;
+    const FastConv3d fast(s.p, w, b, nullptr, tuning);
     ThreadPool one(1);
     const Tensor first = fast.run(src, one);
     // Streamed stores write the same sums.
-    const FastConv3dTuning streaming{{}, 0, 0, 0, FastConv3dTuning::Streaming::on};
+    FastConv3dTuning streaming = tuning;
+    streaming.streaming = FastConv3dTuning::Streaming::on;
     const Tensor streamed = FastConv3d(s.p, w, b, nullptr, streaming).run(src, one);
     ASSERT_EQ(std::memcmp(first.data(), streamed.data(), sizeof(float) * static_cast<size_t>(first.size())), 0)
         << s.p.to_string() << " streamed";
@@ -263,13 +312,15 @@ void expect_slab_matches(const FastConv3d& fast, const Conv3dParams& p, const Te
 // bytes of the whole run, in every family (what larger-than-memory runs rely on).
 TEST(FastConv3d, DepthSlabsGiveTheBytesOfTheWholeRun) {
   using Family = FastConv3dTuning::Family;
-  const FastConv3dTuning tunings[] = {{}, {Family::oc, 1, 0, 7}, {Family::w, 0, 2, 0}, {Family::winograd}};
+  const FastConv3dTuning tunings[] = {
+      {}, {Family::oc, 1, 0, 7}, {Family::w, 0, 2, 0}, {Family::winograd}, {Family::winograd_w, 0, 2, 0}};
   std::mt19937 rng(2024);
   ThreadPool pool(2);
   // Winograd pairs output planes: slabs that cut a pair compute it without the plane only
   // the other output reads.
   std::vector<Shape> shapes = generated_shapes(60, 17);
   for (const Shape& s : winograd_shapes(30, 23)) shapes.push_back(s);
+  for (const Shape& s : winograd_w_shapes(30, 29)) shapes.push_back(s);
   for (const auto& s : shapes)
     for (const auto& tuning : tunings) {
       const auto kd = s.p.kernel_dims();
@@ -430,6 +481,7 @@ TEST(FastConv3d, NamedEdgeCases) {
       compare({c.src, p}, isa, rng, true, {Family::w, 0, 1, 0});
       compare({c.src, p}, isa, rng, true, {Family::oc, 0, 0, 0, FastConv3dTuning::Streaming::on});
       compare({c.src, p}, isa, rng, false, {Family::winograd});
+      compare({c.src, p}, isa, rng, true, {Family::winograd_w});
     }
   }
 }

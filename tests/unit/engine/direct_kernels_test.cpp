@@ -1,5 +1,5 @@
 // The kernel builds' pieces that are not whole convolutions: the w family's row
-// conversion and the L2 prefetch queue (the convolutions are in conv3d_fast_test.cpp).
+// conversions (direct and 1-D Winograd) and the L2 prefetch queue (the convolutions are in conv3d_fast_test.cpp).
 #include "engine/kernels/direct_kernels.hpp"
 
 #include <gtest/gtest.h>
@@ -35,6 +35,42 @@ TEST(WConvertRow, WritesEveryPhaseChannelAndColumnOfItsDefinition) {
                   wrong += buf[static_cast<size_t>((phase * ic + c) * phase_len + j)] != want;
                 }
             EXPECT_EQ(wrong, 0) << isa->isa << " ic " << ic << " sw " << sw << " pw " << pw << " iw " << iw;
+          }
+  }
+}
+
+// w_wino_convert_row against its definition, for every build this CPU runs: U = B^T d of
+// every tile t (outputs wino_w_first_output(t) and that + dw), with d_j the padded input at
+// that output + j * dw - pw, for dilations with a vector path (dividing a vector, or a
+// multiple of one) and without, rows shorter than a vector, padding wider than the row.
+TEST(WWinoConvertRow, WritesTheTransformedInputsOfEveryTileOfItsDefinition) {
+  for (const auto* isa : available_kernel_tables()) {
+    for (int64_t ic : {1, 3, 5, 11, 17})
+      for (int64_t dw : {1, 2, 3, 4, 5, 8, 16, 32})
+        for (int64_t pw : {0, 1, 4, 40})
+          for (int64_t iw : {1, 7, 16, 33, 70}) {
+            const int64_t ow = iw + 2 * pw - 2 * dw;  // the 'same'-like width this padding gives
+            if (ow < 1) continue;
+            const int64_t run_len = kernels::wino_w_run_len(*isa, ow, dw);
+            std::vector<float> in(static_cast<size_t>(iw * ic));
+            for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(i % 97) - 40.0f;
+            const int64_t planar_len = kernels::wino_w_planar_len(isa->vector_width, run_len, dw);
+            std::vector<float> planar(static_cast<size_t>(ic * planar_len));
+            std::vector<float> buf(static_cast<size_t>(4 * ic * run_len), -1.0f);
+            isa->w_wino_convert_row(in.data(), iw, ic, pw, dw, run_len, planar.data(), buf.data());
+            int64_t wrong = 0;
+            for (int64_t c = 0; c < ic; ++c)
+              for (int64_t t = 0; t < run_len; ++t) {
+                float d[4];
+                for (int64_t j = 0; j < 4; ++j) {
+                  const int64_t w = kernels::wino_w_first_output(t, dw) + j * dw - pw;
+                  d[j] = w >= 0 && w < iw ? in[static_cast<size_t>(w * ic + c)] : 0.0f;
+                }
+                const float want[4] = {d[0] - d[2], d[1] + d[2], d[2] - d[1], d[1] - d[3]};
+                for (int64_t j = 0; j < 4; ++j)
+                  wrong += buf[static_cast<size_t>((j * ic + c) * run_len + t)] != want[j];
+              }
+            EXPECT_EQ(wrong, 0) << isa->isa << " ic " << ic << " dw " << dw << " pw " << pw << " iw " << iw;
           }
   }
 }
