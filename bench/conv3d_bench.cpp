@@ -35,7 +35,7 @@ void bm_voxconv(benchmark::State& state, const BenchShape& s, int threads) {
   }
   state.counters["FLOPS"] = benchmark::Counter(shape_flops(s) * static_cast<double>(state.iterations()),
                                                benchmark::Counter::kIsRate);
-  state.SetLabel(conv.describe());
+  state.SetLabel(conv.describe(src.dims()));
 }
 
 #ifdef VOXCONV_BENCH_ONEDNN

@@ -141,9 +141,10 @@ bool FastConv3d::is_flat_pointwise() const {
   return true;  // 'same' pads nothing for a 1-wide kernel, so input and output grids coincide
 }
 
-std::string FastConv3d::describe() const {
+std::string FastConv3d::describe(const Dims& src_dims) const {
   if (winograd_) return std::string(isa_->isa) + "/winograd";
-  if (winograd_w_) return std::string(isa_->isa) + "/winograd-w";
+  if (winograd_w_ && src_dims.empty()) return std::string(isa_->isa) + "/w+winograd-w";
+  if (winograd_w_ && winograd_w_pays(output_dims(src_dims)[3])) return std::string(isa_->isa) + "/winograd-w";
   if (!oc_family_) return std::string(isa_->isa) + "/w";
   return std::string(isa_->isa) + (is_flat_pointwise() ? "/pointwise" : "/oc") + std::to_string(oc_nv_);
 }

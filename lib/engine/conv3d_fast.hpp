@@ -60,8 +60,10 @@ class FastConv3d {
 
   const Conv3dParams& params() const { return p_; }
   // e.g. "avx512/oc2", "avx512/pointwise2", "avx2/w", "avx512/winograd-w" or "avx512/winograd": kernel build,
-  // family and vectors.
-  std::string describe() const;
+  // family and vectors. The w family's rows depend on the output width: given the input's
+  // shape, the rows it would run ("w" or "winograd-w"); without, "w+winograd-w" where
+  // either may run.
+  std::string describe(const Dims& src_dims = {}) const;
 
  private:
   // Each splits the output into tasks whose grid depends only on the shape.

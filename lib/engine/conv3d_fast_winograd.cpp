@@ -19,8 +19,14 @@ namespace {
 constexpr double kG[4][3] = {{1.0, 0.0, 0.0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0.0, 0.0, 1.0}};
 
 constexpr int64_t kPositions = 64;
-// 1-D Winograd rows run where their products are at most this percentage of direct rows'.
+// 1-D Winograd rows run where their products are at most this percentage of direct rows'
+// and a row has at most this many tiles. Measured, 1 thread, GFLOP/s Winograd / direct rows
+// (valid padding, D x H x W inputs): 5 -> 5 channels, AVX-512: W 64 (32 tiles) 91 / 80,
+// dilation 4 79 / 68, 4 -> 8 dilation 2 99 / 85; W 128: 5 -> 5 109 / 101, dilation 4
+// 85 / 86, 4 -> 8 dilation 2 107 / 110; W 192-256: 88-100 / 95-106. AVX2, 5 -> 5:
+// W 64 75 / 70, 128 74 / 76, 256 71 / 75.
 constexpr int64_t kWinogradWMaxProducts = 80;
+constexpr int64_t kWinogradWMaxTiles = 32;
 constexpr int64_t kRowsPerTile = 4;  // input rows (and planes) a pair of outputs reads
 // Pairs of output planes per task, and the bytes their converted rows may take.
 constexpr int64_t kMaxPairsPerTask = 4;
@@ -64,11 +70,9 @@ bool FastConv3d::winograd_w_pays(int64_t ow) const {
   // against 3 per column over whole vectors of columns for direct rows.
   const int64_t tiles = kernels::wino_w_run_len(*isa_, ow, dw), columns = (ow + vw - 1) / vw * vw;
   if (4 * tiles * 100 > 3 * columns * kWinogradWMaxProducts) return false;
-  // Rows of more tiles than one W tile of the w family ran slower than direct rows, though
-  // the row kernel alone is 1.3x faster (not understood yet; 5 -> 5 channels, 1 thread,
-  // GFLOP/s Winograd / direct, AVX-512: width 64 91 / 80, 128 109 / 101, 192 100 / 103,
-  // 256 96 / 106; AVX2: 64 75 / 70, 128 74 / 76, 256 71 / 75).
-  return tiles <= static_cast<int64_t>(isa_->w_nv) * vw;
+  // Longer rows ran no faster or slower than direct rows in whole runs, though the row
+  // kernel alone is 1.3x faster (see kWinogradWMaxTiles).
+  return tiles <= kWinogradWMaxTiles;
 }
 
 void FastConv3d::transform_winograd_w_weights(const Tensor& kernel) {

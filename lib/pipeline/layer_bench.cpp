@@ -58,7 +58,7 @@ BenchResult bench_layer(const BenchOptions& options) {
   std::optional<engine::FastConv3d> fast;
   if (!options.reference_engine) {
     fast.emplace(params, kernel, bias);
-    result.kernel = fast->describe();
+    result.kernel = fast->describe(src_dims);
   }
   const auto once = [&] {
     const auto start = std::chrono::steady_clock::now();

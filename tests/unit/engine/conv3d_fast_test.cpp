@@ -224,11 +224,32 @@ TEST(FastConv3d, WinogradWMatchesReference) {
     for (const auto& s : winograd_w_shapes(120, 41)) {
       const auto kd = s.p.kernel_dims();
       ASSERT_EQ(FastConv3d(s.p, Tensor(Dims(kd.begin(), kd.end())), Tensor(Dims{s.p.oc}), isa, {Family::winograd_w})
-                    .describe(),
+                    .describe(s.src),
                 std::string(isa->isa) + "/winograd-w");
       for (int64_t band : {0, 1, 2}) compare(s, isa, rng, true, {Family::winograd_w, 0, band, 0});
       compare(s, isa, rng, false, {Family::winograd_w});
     }
+  }
+}
+
+// Left to choose, the w family takes 1-D Winograd rows on rows of up to 32 tiles (64
+// outputs) with a vector conversion of their dilation, direct rows elsewhere.
+TEST(FastConv3d, ChoosesWinogradRowsOnNarrowRowsOnly) {
+  Conv3dParams p;
+  p.ic = 5;
+  p.oc = 5;
+  p.kernel = {3, 3, 3};
+  p.padding = Padding::same;
+  for (const auto* isa : available_kernel_tables()) {
+    const std::string name = isa->isa;
+    const FastConv3d fast(p, Tensor(Dims{3, 3, 3, 5, 5}), Tensor(Dims{5}), isa);
+    EXPECT_EQ(fast.describe(), name + "/w+winograd-w");
+    EXPECT_EQ(fast.describe({1, 4, 4, 64, 5}), name + "/winograd-w");
+    EXPECT_EQ(fast.describe({1, 4, 4, 65, 5}), name + "/w");
+    EXPECT_EQ(fast.describe({1, 4, 4, 256, 5}), name + "/w");
+    p.dilation = {1, 1, 3};  // no vector conversion
+    EXPECT_EQ(FastConv3d(p, Tensor(Dims{3, 3, 3, 5, 5}), Tensor(Dims{5}), isa).describe({1, 4, 4, 64, 5}), name + "/w");
+    p.dilation = {1, 1, 1};
   }
 }
 
