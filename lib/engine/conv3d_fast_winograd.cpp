@@ -71,7 +71,7 @@ bool FastConv3d::winograd_w_pays(int64_t ow) const {
   const int64_t tiles = kernels::wino_w_run_len(*isa_, ow, dw), columns = (ow + vw - 1) / vw * vw;
   if (4 * tiles * 100 > 3 * columns * kWinogradWMaxProducts) return false;
   // Longer rows ran no faster or slower than direct rows in whole runs, though the row
-  // kernel alone is 1.3x faster (see kWinogradWMaxTiles).
+  // kernel alone is 1.2-1.3x faster (see kWinogradWMaxTiles).
   return tiles <= kWinogradWMaxTiles;
 }
 
