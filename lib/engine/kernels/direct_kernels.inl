@@ -501,20 +501,17 @@ void w_convert_row(const float* in_row, int64_t iw, int64_t ic, int64_t sw, int6
 // p at the first tile's input (p + w0 + j * dw): for DW dividing a vector, the first DW of
 // every 2 DW floats over two vectors; DW = 0 stands for dilations that a vector divides,
 // where the tiles' inputs are consecutive.
-typedef int32_t ivec __attribute__((vector_size(kVW * sizeof(int32_t))));
+// Lanes I of the two vectors a, b (b's lanes numbered from kVW on) that hold the first DW
+// of every 2 DW floats. (__builtin_shufflevector: GCC 12 and clang alike.)
 template <int DW, size_t... I>
-constexpr ivec wino_w_lanes(std::index_sequence<I...>) {
-  return ivec{static_cast<int32_t>(I / DW * 2 * DW + I % DW)...};
+inline vec wino_w_compact(vec a, vec b, std::index_sequence<I...>) {
+  return __builtin_shufflevector(a, b, static_cast<int>(I / DW * 2 * DW + I % DW)...);
 }
 
 template <int DW>
 inline vec wino_w_inputs(const float* p) {
-  if constexpr (DW == 0) {
-    return load(p);
-  } else {
-    constexpr ivec mask = wino_w_lanes<DW>(std::make_index_sequence<kVW>{});
-    return __builtin_shuffle(load(p), load(p + kVW), mask);
-  }
+  if constexpr (DW == 0) return load(p);
+  else return wino_w_compact<DW>(load(p), load(p + kVW), std::make_index_sequence<kVW>{});
 }
 
 template <int DW>
