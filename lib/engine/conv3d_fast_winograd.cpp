@@ -106,7 +106,7 @@ void FastConv3d::run_winograd(const Tensor& src, Tensor& dst, const ConvPlan& pl
   const int64_t chunks = (OC + isa_->max_oc_block - 1) / isa_->max_oc_block;
   const int64_t chunk_max = (OC + chunks - 1) / chunks;
   const int64_t nt_max = std::clamp<int64_t>(isa_->accumulators / chunk_max, 1, 4);
-  const auto class_tiles = [&](int64_t rw) { return kernels::winograd_class_tiles(OW, DW, rw); };
+  const auto class_tiles = [&](int64_t rw) { return ((OW - rw + DW - 1) / DW + 1) / 2; };
   int64_t nt = 1, best = -1;
   for (int64_t t = 1; t <= nt_max; ++t) {
     int64_t vectors = 0;

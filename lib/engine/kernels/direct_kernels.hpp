@@ -172,12 +172,6 @@ inline int64_t w_phase_len(const KernelTable& isa, int64_t ow, int64_t kw, int64
   return (ow + w_tile + (kw - 1) * dw / sw + 1 + vw - 1) / vw * vw;
 }
 
-// Tiles of F(2, 3) along W pair outputs dilation dw apart: tile t of W class rw < dw holds
-// outputs rw + 2 dw t and rw + 2 dw t + dw. Tiles of class rw whose first output lies
-// before ow (the Winograd families of both kinds):
-inline int64_t winograd_class_tiles(int64_t ow, int64_t dw, int64_t rw) {
-  return rw < ow ? ((ow - rw + dw - 1) / dw + 1) / 2 : 0;
-}
 // The w family's 1-D Winograd rows order their tiles along W: tile t holds outputs
 // wino_w_first_output(t) and that + dw, so that dw consecutive tiles cover 2 dw outputs.
 inline int64_t wino_w_first_output(int64_t t, int64_t dw) { return t / dw * 2 * dw + t % dw; }

@@ -433,8 +433,7 @@ void w_tail_tile(const WRowArgs& a, int64_t x0, int64_t rest) {
 template <int OCB, bool WINO>
 void w_row_ocb(const WRowArgs& a) {
   constexpr int NWV = w_nv(OCB);
-  // Tiles in whole vectors (wino_w_run_len), or columns.
-  const int64_t extent = WINO ? (wino_w_tiles(a.ow, a.wino_dw) + kVW - 1) / kVW * kVW : a.ow;
+  const int64_t extent = WINO ? a.phase_len : a.ow;  // tiles in whole vectors (wino_w_run_len), or columns
   int64_t x0 = 0;
   for (; x0 + NWV * kVW <= extent; x0 += NWV * kVW) w_any_tile<OCB, NWV, WINO>(a, x0);
   if (x0 < extent) w_tail_tile<OCB, NWV, WINO>(a, x0, extent - x0);
