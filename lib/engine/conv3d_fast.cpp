@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 #include <string>
 #include <utility>
 
@@ -50,21 +51,23 @@ constexpr double kMinOcLaneUse = 0.75;
 constexpr int64_t kWinogradMinIc = 8;
 constexpr int64_t kWinogradMinProducts = 55;
 
-// Consecutive rows per task of the w family when its ring fits the caches: neighbouring
-// output rows share input rows, which then stay in the task's core (measured: 2 threads
-// 1.5x -> 1.8x one thread on 96^3 k5). Rings that do not fit are better served row by row.
-constexpr int64_t kWRowsPerTask = 4;
-static_assert(kWRowsPerTask <= kernels::L2PrefetchQueue::kMaxRows, "a conversion task's rows fit the prefetch queue");
-
 // Output rows and planes per task of the oc family (see run_oc_rows).
 constexpr int64_t kOcRowsPerTask = 8;
 constexpr int64_t kOcPlanesPerTask = 2;
 
-// Bytes of converted input planes the w family may hold (the ring of run_w_planes).
-constexpr int64_t kWRingBytes = int64_t{48} << 20;
-// Rings larger than this have their rows prefetched before use (measured: it pays on
-// 31 MB rings, costs on 16 MB ones, where the last-level cache still holds the rows).
-constexpr int64_t kPrefetchRingBytes = int64_t{24} << 20;
+// Bytes of converted input rows a task of the w family holds (its ring, see run_w_planes):
+// half of a core's L2 (measured, 2 MB L2: i 1T 120 GFLOP/s at 0.5 or 1 MB, 112 at 1.5 MB),
+// 1 MB where the system does not say.
+int64_t w_band_ring_bytes() {
+#if defined(_SC_LEVEL2_CACHE_SIZE)
+  static const int64_t l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+  if (l2 > 0) return std::clamp<int64_t>(l2 / 2, int64_t{128} << 10, int64_t{4} << 20);
+#endif
+  return int64_t{1} << 20;
+}
+// Tasks per thread of the w family, so that threads finish together (2, 4 and 8 measured
+// alike on h and i).
+constexpr int64_t kWTasksPerThread = 4;
 
 
 }  // namespace
@@ -438,24 +441,46 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
   const int64_t row_taps = wino ? 4 : KW;
   const int64_t row_floats = (wino ? 4 : SW) * IC * phase_len;
   const int64_t planar_floats = wino ? IC * kernels::wino_w_planar_len(isa_->vector_width, phase_len, DW) : 0;
-  // Output planes run by residue class modulo DD (0, DD, 2 DD, ..., then 1, DD + 1, ...):
-  // under dilation along D (no stride then) the planes of a class read input planes of
-  // one class, KD of them, all but one shared with the class's previous plane. Each input
-  // plane is converted once, into a ring of KD + SD planes: plane id lives in slot
-  // (id / DD) % slots from the first output plane that needs it to the last. The SD spare
-  // slots take the planes of the next output plane, converted while this one computes.
-  // A band of output rows bounds the ring's memory; bands re-convert only their halo.
+  // A task owns a band of output rows of one residue class of output planes (modulo DD:
+  // under dilation along D, no stride then, the planes od, od + DD, ... read input planes
+  // of one class, all but one shared with the class's previous plane) and runs its planes
+  // in order. It converts the band's input rows (the window) of each input plane once,
+  // into its own ring of KD planes (plane id in slot (id / classes) % KD), so that the
+  // rows its next planes read again come from its core's L2, and no task waits for
+  // another. Bands re-convert only their halo rows.
   const int64_t classes = SD == 1 ? DD : 1;
-  const int64_t slots = KD + SD;
-  const auto slot_of = [&](int64_t id) { return static_cast<size_t>(id / classes % slots); };
+  const int64_t slots = KD;
+  const auto slot_of = [&](int64_t id) { return id / classes % slots; };
   const auto window_rows = [&](int64_t rows) { return (rows - 1) * SH + (KH - 1) * DH + 1; };
   const auto ring_bytes = [&](int64_t rows) { return slots * window_rows(rows) * row_floats * 4; };
-  int64_t band_rows = tuning_.w_band_rows > 0 ? std::min(OH, tuning_.w_band_rows) : OH;
-  if (tuning_.w_band_rows <= 0)
-    while (band_rows > 1 && ring_bytes(band_rows) > kWRingBytes) band_rows = (band_rows + 1) / 2;
-  AlignedVector<float> ring(static_cast<size_t>(slots * window_rows(band_rows) * row_floats));
-  const bool prefetch_rows = ring_bytes(band_rows) > kPrefetchRingBytes;
-  const int64_t rows_per_task = prefetch_rows ? 1 : kWRowsPerTask;
+  const int64_t class_planes = (OD + classes - 1) / classes;
+  // Bands as tall as the ring allows; then, for tasks enough to keep every thread busy
+  // to the end (4 per thread), more bands or runs of fewer planes, whichever converts the
+  // fewest rows twice (halos, and the KD - 1 planes a run starts with).
+  int64_t band_rows = OH, chunks_d = 1;
+  if (tuning_.w_band_rows > 0) {
+    band_rows = std::min(OH, tuning_.w_band_rows);
+  } else {
+    while (band_rows > 1 && ring_bytes(band_rows) > w_band_ring_bytes()) --band_rows;
+    const int64_t wanted = pool.size() > 1 ? kWTasksPerThread * pool.size() : 1;
+    const auto tasks_of = [&](int64_t bands, int64_t runs) { return N * classes * bands * runs; };
+    const int64_t tallest = band_rows, first_bands = (OH + tallest - 1) / tallest;
+    double best = -1.0;
+    for (int64_t bands = first_bands; bands <= std::min(OH, first_bands * wanted); ++bands)
+      for (int64_t runs = 1; runs <= std::min(class_planes, wanted); ++runs) {
+        if (tasks_of(bands, runs) < wanted && !(bands == std::min(OH, first_bands * wanted) &&
+                                                runs == std::min(class_planes, wanted)))
+          continue;
+        const int64_t rows = (OH + bands - 1) / bands, planes = (class_planes + runs - 1) / runs;
+        const double cost = static_cast<double>(window_rows(rows)) / static_cast<double>(rows) *
+                            static_cast<double>(planes + KD - 1) / static_cast<double>(planes);
+        if (best < 0.0 || cost < best) best = cost, band_rows = rows, chunks_d = runs;
+      }
+  }
+  const int64_t bands = (OH + band_rows - 1) / band_rows;
+  const int64_t chunk_planes = (class_planes + chunks_d - 1) / chunks_d;
+  chunks_d = (class_planes + chunk_planes - 1) / chunk_planes;
+  const int64_t tasks_per_sample = classes * bands * chunks_d;
   const int64_t chunks = (OCG + isa_->max_oc_block - 1) / isa_->max_oc_block;
   // Tap k of group g reads phase (k * DW) % SW of its channels, k * DW / SW columns on
   // (Winograd rows: tap j reads U_j).
@@ -464,159 +489,112 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
     for (int64_t k = 0; k < row_taps; ++k)
       kw_offsets[static_cast<size_t>(g * row_taps + k)] =
           wino ? (k * IC + g * ICG) * phase_len : ((k * DW % SW) * IC + g * ICG) * phase_len + k * DW / SW;
-  std::vector<int64_t> slot_plane(static_cast<size_t>(slots));
-  std::vector<int64_t> fresh;  // planes to convert for the next output plane
   // issue() calls of the L2 prefetch queue while a row computes (one per tap row of each tile).
   const int64_t row_extent = wino ? phase_len : OW;  // columns, or tiles
   const int64_t row_issues = G * chunks * ((row_extent + w_tile - 1) / w_tile) * KD * KH * (wino ? 4 : 1);
+  const int64_t ring_floats = slots * window_rows(band_rows) * row_floats;
 
-  for (int64_t n = 0; n < N; ++n)
-    for (int64_t oh0 = 0; oh0 < OH; oh0 += band_rows) {
-      const int64_t oh1 = std::min(OH, oh0 + band_rows);
-      const int64_t window = window_rows(oh1 - oh0), ih0 = oh0 * SH - ph;
-      const int64_t convert_tasks = (window + rows_per_task - 1) / rows_per_task;
-      const auto slot_rows = [&](int64_t id) {
-        return ring.data() + static_cast<int64_t>(slot_of(id)) * window * row_floats;
-      };
-      // Lists in `fresh` the planes output plane od reads that the ring does not hold yet.
-      const auto find_fresh = [&](int64_t od) {
-        fresh.clear();
-        for (int64_t kd = 0; kd < KD && od < slab.od_end; ++kd) {
-          const int64_t id = od * SD - pd + kd * DD;
-          if (id < 0 || id >= ID || slot_plane[slot_of(id)] == id) continue;
-          slot_plane[slot_of(id)] = id;
-          fresh.push_back(id);
-        }
-        return static_cast<int64_t>(fresh.size()) * convert_tasks;
-      };
-      const auto convert = [&](int64_t task) {
-        const int64_t id = fresh[static_cast<size_t>(task / convert_tasks)];
-        const int64_t r0 = (task % convert_tasks) * rows_per_task;
-        for (int64_t r = r0; r < std::min(window, r0 + rows_per_task); ++r) {
-          const int64_t ih = ih0 + r;
-          if (ih < 0 || ih >= IH) continue;  // never read: such rows are passed as nullptr
-          const float* in_row = src.data() + ((n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC;
-          float* buf = slot_rows(id) + r * row_floats;
-          if (wino) {
-            thread_local AlignedVector<float> planar;
-            if (planar.size() < static_cast<size_t>(planar_floats)) planar.resize(static_cast<size_t>(planar_floats));
-            isa_->w_wino_convert_row(in_row, IW, IC, pw, DW, phase_len, planar.data(), buf);
-          } else {
-            isa_->w_convert_row(in_row, IW, IC, SW, pw, phase_len, buf);
-          }
-        }
-      };
-      // Jobs list their tasks in the order of the input rows they touch and run them with
-      // parallel_for_affine: a thread keeps to one band of rows, so the rows it converts for
-      // the next plane are read there from its own L2 (2 threads, interleaved medians:
-      // h 234 -> 254, i 122 -> 143, j 169 -> 193 GFLOP/s; the oc family gained nothing).
-      std::vector<std::pair<int64_t, int64_t>> order;  // (input row, task)
-      // The first output row of compute task t when a task takes rows DH apart, `group` / DH of them.
-      const auto first_row = [&](int64_t t, int64_t group) { return oh0 + t / DH * group + t % DH; };
-      const auto order_tasks = [&](int64_t compute_tasks, int64_t convert_count, int64_t group) {
-        order.clear();
-        for (int64_t t = 0; t < compute_tasks; ++t) order.push_back({first_row(t, group) * SH - ph, t});
-        for (int64_t t = 0; t < convert_count; ++t)
-          order.push_back({ih0 + (t % convert_tasks) * rows_per_task, compute_tasks + t});
-        std::stable_sort(order.begin(), order.end(),
-                         [](const auto& x, const auto& y) { return x.first < y.first; });
-      };
-      for (int64_t od_class = slab.od_begin; od_class < std::min(slab.od_end, slab.od_begin + classes); ++od_class) {
-        std::fill(slot_plane.begin(), slot_plane.end(), -1);
-        order_tasks(0, find_fresh(od_class), 1);
-        pool.parallel_for_affine(static_cast<int64_t>(order.size()),
-                                 [&](int64_t i) { convert(order[static_cast<size_t>(i)].second); });
-        for (int64_t od = od_class; od < slab.od_end; od += classes) {
-          const auto compute_row = [&](int64_t oh, kernels::L2PrefetchQueue* queue) {
-            thread_local std::vector<const float*> rows;
-            rows.assign(static_cast<size_t>(KD * KH), nullptr);
-            for (int64_t kd = 0; kd < KD; ++kd) {
-              const int64_t id = od * SD - pd + kd * DD;
-              if (id < 0 || id >= ID) continue;
-              for (int64_t kh = 0; kh < KH; ++kh) {
-                const int64_t ih = oh * SH - ph + kh * DH;
-                if (ih >= 0 && ih < IH)
-                  rows[static_cast<size_t>(kd * KH + kh)] = slot_rows(id) + (ih - ih0) * row_floats;
-              }
-            }
-            // Ring rows were converted planes ago and have left L2. Rows at kh < KH-1 were
-            // read by a recent output row; ask for the others at once rather than miss on
-            // each of their streams in turn inside the kernel.
-            if (prefetch_rows)
-              for (int64_t kd = 0; kd < KD; ++kd)
-                if (const float* row = rows[static_cast<size_t>(kd * KH + KH - 1)])
-                  for (int64_t i = 0; i < row_floats; i += 16) __builtin_prefetch(row + i);
-            float* out_row = dst.data() + ((n * OD + od - slab.od_begin) * OH + oh) * OW * OC;
-            for (int64_t g = 0; g < G; ++g)
-              kernels::for_each_balanced_chunk(OCG, chunks, [&](int64_t begin, int64_t count) {
-                kernels::WRowArgs a{};
-                a.rows = rows.data();
-                a.taps_dh = KD * KH;
-                a.kw = row_taps;
-                a.kw_offsets = kw_offsets.data() + g * row_taps;
-                a.phase_len = phase_len;
-                a.icg = ICG;
-                a.weights = (wino ? winograd_w_packed_ : packed_).data() + g * KD * KH * row_taps * ICG * OCG;
-                a.ocg = OCG;
-                a.oc_begin = begin;
-                a.oc_count = count;
-                a.bias = p_.use_bias ? bias_.data() + g * OCG : nullptr;
-                a.out = out_row + g * OCG;
-                a.out_stride = OC;
-                a.ow = OW;
-                a.relu = p_.activation.kind == Activation::relu;
-                a.prefetch_l2 = queue;
-                a.wino_dw = DW;
-                (wino ? isa_->w_wino_row : isa_->w_row)(a);
-              });
-            finish_lines(out_row, 1, OW);
-          };
-          // A task's rows are DH apart (consecutive when DH = 1), so that each reads KH - 1
-          // of its input rows after the row before it, from the core's own cache. The next
-          // plane's conversions come after the rows in the same job: one barrier per plane.
-          const int64_t group = rows_per_task * DH, groups = (oh1 - oh0 + group - 1) / group;
-          const int64_t compute_tasks = groups * DH;
-          order_tasks(compute_tasks, find_fresh(od + classes), group);
-          // Fetched into L2 while a row computes (each would otherwise wait for memory, the
-          // kernel on its new ring rows and the conversion on each gather): the rows that the
-          // task's next row reads first, the last of each input plane (the row before read the
-          // others), or after the task's last row the source rows of the conversion that comes
-          // next in this thread's order (interleaved medians: i 1T +3%, 2T +4-10%, h +1-9%).
-          const auto queue_rows = [&](kernels::L2PrefetchQueue& queue, int64_t next_oh, int64_t i) {
-            queue.count = 0;
-            if (next_oh >= 0) {
-              const int64_t ih = next_oh * SH - ph + (KH - 1) * DH;
-              for (int64_t kd = 0; kd < KD && queue.count < kernels::L2PrefetchQueue::kMaxRows; ++kd) {
-                const int64_t id = od * SD - pd + kd * DD;
-                if (id >= 0 && id < ID && ih >= 0 && ih < IH)
-                  queue.rows[queue.count++] = reinterpret_cast<const char*>(slot_rows(id) + (ih - ih0) * row_floats);
-              }
-              queue.spread((row_floats * 4 + 63) / 64, row_issues);
-            } else if (i + 1 < static_cast<int64_t>(order.size()) &&
-                       order[static_cast<size_t>(i + 1)].second >= compute_tasks) {
-              const int64_t task = order[static_cast<size_t>(i + 1)].second - compute_tasks;
-              const int64_t id = fresh[static_cast<size_t>(task / convert_tasks)];
-              const int64_t r0 = (task % convert_tasks) * rows_per_task;
-              for (int64_t r = r0; r < std::min(window, r0 + rows_per_task); ++r)
-                if (ih0 + r >= 0 && ih0 + r < IH)
-                  queue.rows[queue.count++] = reinterpret_cast<const char*>(
-                      src.data() + ((n * SLAB_D + id - slab.in_first) * IH + ih0 + r) * IW * IC);
-              queue.spread((IW * IC * 4 + 63) / 64, row_issues);
-            }
-          };
-          pool.parallel_for_affine(static_cast<int64_t>(order.size()), [&](int64_t i) {
-            const int64_t task = order[static_cast<size_t>(i)].second;
-            if (task >= compute_tasks) return convert(task - compute_tasks);
-            const int64_t first = first_row(task, group), last = std::min(oh1, first + group);
-            kernels::L2PrefetchQueue queue;
-            for (int64_t oh = first; oh < last; oh += DH) {
-              queue_rows(queue, oh + DH < last ? oh + DH : -1, i);
-              compute_row(oh, queue.count > 0 ? &queue : nullptr);
-            }
-          });
+  pool.parallel_for(N * tasks_per_sample, [&](int64_t task) {
+    const int64_t n = task / tasks_per_sample, rest = task % tasks_per_sample;
+    const int64_t od_class = slab.od_begin + rest / (bands * chunks_d), band = rest / chunks_d % bands;
+    const int64_t chunk = rest % chunks_d;
+    const int64_t oh0 = band * band_rows, oh1 = std::min(OH, oh0 + band_rows);
+    const int64_t window = window_rows(oh1 - oh0), ih0 = oh0 * SH - ph;
+    const int64_t od_first = od_class + chunk * chunk_planes * classes;
+    const int64_t od_end = std::min(slab.od_end, od_first + chunk_planes * classes);
+    thread_local AlignedVector<float> ring;
+    thread_local AlignedVector<float> planar;
+    if (ring.size() < static_cast<size_t>(ring_floats)) ring.resize(static_cast<size_t>(ring_floats));
+    if (wino && planar.size() < static_cast<size_t>(planar_floats)) planar.resize(static_cast<size_t>(planar_floats));
+    std::vector<int64_t> slot_plane(static_cast<size_t>(slots), -1);
+    const auto slot_rows = [&](int64_t id) { return ring.data() + slot_of(id) * window * row_floats; };
+    const auto source_row = [&](int64_t id, int64_t ih) {
+      return src.data() + ((n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC;
+    };
+    // The input planes output plane od reads that the ring does not hold.
+    std::vector<int64_t> fresh, next_fresh;
+    std::vector<std::pair<int64_t, int64_t>> sources;  // (plane, input row) the next conversion reads
+    const auto find_fresh = [&](int64_t od, std::vector<int64_t>& out) {
+      out.clear();
+      if (od >= od_end) return;
+      for (int64_t kd = 0; kd < KD; ++kd) {
+        const int64_t id = od * SD - pd + kd * DD;
+        if (id >= 0 && id < ID && slot_plane[static_cast<size_t>(slot_of(id))] != id) out.push_back(id);
+      }
+    };
+    const auto convert = [&](int64_t id) {
+      slot_plane[static_cast<size_t>(slot_of(id))] = id;
+      for (int64_t r = 0; r < window; ++r) {
+        const int64_t ih = ih0 + r;
+        if (ih < 0 || ih >= IH) continue;  // never read: such rows are passed as nullptr
+        float* buf = slot_rows(id) + r * row_floats;
+        if (wino) isa_->w_wino_convert_row(source_row(id, ih), IW, IC, pw, DW, phase_len, planar.data(), buf);
+        else isa_->w_convert_row(source_row(id, ih), IW, IC, SW, pw, phase_len, buf);
+      }
+    };
+    std::vector<const float*> rows(static_cast<size_t>(KD * KH));
+    const auto compute_row = [&](int64_t od, int64_t oh, kernels::L2PrefetchQueue* queue) {
+      std::fill(rows.begin(), rows.end(), nullptr);
+      for (int64_t kd = 0; kd < KD; ++kd) {
+        const int64_t id = od * SD - pd + kd * DD;
+        if (id < 0 || id >= ID) continue;
+        for (int64_t kh = 0; kh < KH; ++kh) {
+          const int64_t ih = oh * SH - ph + kh * DH;
+          if (ih >= 0 && ih < IH) rows[static_cast<size_t>(kd * KH + kh)] = slot_rows(id) + (ih - ih0) * row_floats;
         }
       }
+      float* out_row = dst.data() + ((n * OD + od - slab.od_begin) * OH + oh) * OW * OC;
+      for (int64_t g = 0; g < G; ++g)
+        kernels::for_each_balanced_chunk(OCG, chunks, [&](int64_t begin, int64_t count) {
+          kernels::WRowArgs a{};
+          a.rows = rows.data();
+          a.taps_dh = KD * KH;
+          a.kw = row_taps;
+          a.kw_offsets = kw_offsets.data() + g * row_taps;
+          a.phase_len = phase_len;
+          a.icg = ICG;
+          a.weights = (wino ? winograd_w_packed_ : packed_).data() + g * KD * KH * row_taps * ICG * OCG;
+          a.ocg = OCG;
+          a.oc_begin = begin;
+          a.oc_count = count;
+          a.bias = p_.use_bias ? bias_.data() + g * OCG : nullptr;
+          a.out = out_row + g * OCG;
+          a.out_stride = OC;
+          a.ow = OW;
+          a.relu = p_.activation.kind == Activation::relu;
+          a.prefetch_l2 = queue;
+          a.wino_dw = DW;
+          (wino ? isa_->w_wino_row : isa_->w_row)(a);
+        });
+      finish_lines(out_row, 1, OW);
+    };
+    find_fresh(od_first, fresh);
+    for (int64_t od = od_first; od < od_end; od += classes) {
+      for (const int64_t id : fresh) convert(id);
+      // While the band's rows compute, the source rows of the next plane's conversion are
+      // fetched into L2, a share of them per output row (they would otherwise wait for
+      // memory in the conversion).
+      find_fresh(od + classes, next_fresh);
+      sources.clear();
+      for (const int64_t id : next_fresh)
+        for (int64_t r = 0; r < window; ++r)
+          if (ih0 + r >= 0 && ih0 + r < IH) sources.push_back({id, ih0 + r});
+      const int64_t band_count = oh1 - oh0;
+      int64_t done = 0;
+      for (int64_t res = 0; res < std::min(DH, band_count); ++res)
+        for (int64_t oh = oh0 + res; oh < oh1; oh += DH, ++done) {
+          kernels::L2PrefetchQueue queue;
+          const int64_t s0 = done * static_cast<int64_t>(sources.size()) / band_count;
+          const int64_t s1 = (done + 1) * static_cast<int64_t>(sources.size()) / band_count;
+          for (int64_t s = s0; s < s1 && queue.count < kernels::L2PrefetchQueue::kMaxRows; ++s)
+            queue.rows[queue.count++] = reinterpret_cast<const char*>(
+                source_row(sources[static_cast<size_t>(s)].first, sources[static_cast<size_t>(s)].second));
+          queue.spread((IW * IC * 4 + 63) / 64, row_issues);
+          compute_row(od, oh, queue.count > 0 ? &queue : nullptr);
+        }
+      fresh.swap(next_fresh);
     }
+  });
 }
 
 }  // namespace voxconv::engine

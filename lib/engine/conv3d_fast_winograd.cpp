@@ -20,13 +20,15 @@ constexpr double kG[4][3] = {{1.0, 0.0, 0.0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5},
 
 constexpr int64_t kPositions = 64;
 // 1-D Winograd rows run where their products are at most this percentage of direct rows'
-// and a row has at most this many tiles. Measured, 1 thread, GFLOP/s Winograd / direct rows
-// (valid padding, D x H x W inputs): 5 -> 5 channels, AVX-512: W 64 (32 tiles) 91 / 80,
-// dilation 4 79 / 68, 4 -> 8 dilation 2 99 / 85; W 128: 5 -> 5 109 / 101, dilation 4
-// 85 / 86, 4 -> 8 dilation 2 107 / 110; W 192-256: 88-100 / 95-106. AVX2, 5 -> 5:
-// W 64 75 / 70, 128 74 / 76, 256 71 / 75.
+// and, with 16-lane vectors, a row has at most this many tiles. Measured with the w
+// family's banded tasks (run_w_planes), 1 thread, GFLOP/s Winograd / direct rows, D x H x W
+// inputs: AVX-512, 5 -> 5 channels dilation 4 ('same'): W 96 141-150 / 127, 128 128-133 /
+// 119-126, 192 122-125 / 117-121, 224 126-127 / 119-124, 256 117-118 / 119-120 (the
+// layer i); dilation 1 ('valid'): W 64 124-127 / 118-123, 128 132-137 / 128-132, 192
+// 132-135 / 124-126; 4 -> 8 dilation 2: W 128 135 / 131-136, 192 129-131 / 129. AVX2,
+// 5 -> 5 dilation 4: W 128 105-106 / 87-89, 192 94-99 / 83, 256 94 / 83-84.
 constexpr int64_t kWinogradWMaxProducts = 80;
-constexpr int64_t kWinogradWMaxTiles = 32;
+constexpr int64_t kWinogradWMaxTiles = 112;
 constexpr int64_t kRowsPerTile = 4;  // input rows (and planes) a pair of outputs reads
 // Pairs of output planes per task, and the bytes their converted rows may take.
 constexpr int64_t kMaxPairsPerTask = 4;
@@ -70,9 +72,9 @@ bool FastConv3d::winograd_w_pays(int64_t ow) const {
   // against 3 per column over whole vectors of columns for direct rows.
   const int64_t tiles = kernels::wino_w_run_len(*isa_, ow, dw), columns = (ow + vw - 1) / vw * vw;
   if (4 * tiles * 100 > 3 * columns * kWinogradWMaxProducts) return false;
-  // Longer rows ran no faster or slower than direct rows in whole runs, though the row
-  // kernel alone is 1.2-1.3x faster (see kWinogradWMaxTiles).
-  return tiles <= kWinogradWMaxTiles;
+  // Wider AVX-512 rows ran as fast as direct ones, though the row kernel alone is 1.2-1.3x
+  // faster (see kWinogradWMaxTiles).
+  return vw < 16 || tiles <= kWinogradWMaxTiles;
 }
 
 void FastConv3d::transform_winograd_w_weights(const Tensor& kernel) {

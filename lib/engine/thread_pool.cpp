@@ -24,8 +24,7 @@ void spin_until(Ready ready) {
 
 ThreadPool::ThreadPool(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  parts_ = std::make_unique<Part[]>(static_cast<size_t>(threads));
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -47,38 +46,28 @@ void ThreadPool::run_index(const std::function<void(int64_t)>& task, int64_t ind
   }
 }
 
-void ThreadPool::drain(int self) {
+void ThreadPool::drain() {
   // Joins the current job under the lock, then claims tasks with an atomic counter: a
   // lock per task made two threads queue on the mutex for short tasks (16k rows of a
   // first layer). The caller returns only once every joined thread has left, so no thread
   // can carry a claim over into the next job.
   const std::function<void(int64_t)>* task;
   int64_t count;
-  bool affine;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (task_ == nullptr) return;
     task = task_;
     count = count_;
-    affine = affine_;
     active_.fetch_add(1);
   }
-  if (affine) {
-    const int parts = size();
-    for (int k = 0; k < parts; ++k) {
-      Part& part = parts_[static_cast<size_t>((self + k) % parts)];
-      for (int64_t index; (index = part.next.fetch_add(1)) < part.end;) run_index(*task, index);
-    }
-  } else {
-    for (int64_t index; (index = next_.fetch_add(1)) < count;) run_index(*task, index);
-  }
+  for (int64_t index; (index = next_.fetch_add(1)) < count;) run_index(*task, index);
   if (active_.fetch_sub(1) == 1) {
     std::lock_guard<std::mutex> lock(mutex_);  // a waiter checks under the lock: no lost wake-up
     done_.notify_all();
   }
 }
 
-void ThreadPool::worker_loop(int self) {
+void ThreadPool::worker_loop() {
   uint64_t seen = 0;
   for (;;) {
     spin_until([&] { return stop_.load() || generation_.load() != seen; });
@@ -88,19 +77,11 @@ void ThreadPool::worker_loop(int self) {
       if (stop_) return;
       seen = generation_;
     }
-    drain(self);
+    drain();
   }
 }
 
 void ThreadPool::parallel_for(int64_t count, const std::function<void(int64_t)>& task) {
-  run_job(count, task, false);
-}
-
-void ThreadPool::parallel_for_affine(int64_t count, const std::function<void(int64_t)>& task) {
-  run_job(count, task, true);
-}
-
-void ThreadPool::run_job(int64_t count, const std::function<void(int64_t)>& task, bool affine) {
   if (count <= 0) return;
   if (workers_.empty() || count == 1) {
     for (int64_t i = 0; i < count; ++i) task(i);
@@ -111,18 +92,12 @@ void ThreadPool::run_job(int64_t count, const std::function<void(int64_t)>& task
     task_ = &task;
     count_ = count;
     next_ = 0;
-    affine_ = affine;
-    const int parts = affine ? size() : 0;
-    for (int k = 0; k < parts; ++k) {
-      parts_[static_cast<size_t>(k)].next = count * k / parts;
-      parts_[static_cast<size_t>(k)].end = count * (k + 1) / parts;
-    }
     failed_ = false;
     error_ = nullptr;
     ++generation_;
   }
   wake_.notify_all();
-  drain(0);
+  drain();
   // The calling thread claimed until no index was left and each thread leaves drain()
   // only after its last task: with none left inside, every task has finished.
   const auto done = [&] { return active_.load() == 0; };

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
-#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -27,16 +26,10 @@ class ThreadPool {
   // Runs task(i) for i in [0, count) on the pool (the calling thread helps) and waits.
   // The first exception thrown by a task is rethrown here after all tasks stop.
   void parallel_for(int64_t count, const std::function<void(int64_t)>& task);
-  // The same, but thread k starts on the k-th of size() contiguous parts of [0, count)
-  // and takes from the others' parts only when its own is done: tasks whose data the
-  // same thread made in the job before stay on that core (its L2) while the speeds of
-  // the threads are equal, and a slower thread still hands work over.
-  void parallel_for_affine(int64_t count, const std::function<void(int64_t)>& task);
 
  private:
-  void worker_loop(int self);
-  void drain(int self);
-  void run_job(int64_t count, const std::function<void(int64_t)>& task, bool affine);
+  void worker_loop();
+  void drain();
   void run_index(const std::function<void(int64_t)>& task, int64_t index);
 
   std::vector<std::thread> workers_;
@@ -48,13 +41,6 @@ class ThreadPool {
   const std::function<void(int64_t)>* task_ = nullptr;
   int64_t count_ = 0;
   std::atomic<int64_t> next_{0};
-  // Affine jobs: part k of the indices, claimed from next up to end.
-  struct alignas(64) Part {
-    std::atomic<int64_t> next{0};
-    int64_t end = 0;
-  };
-  std::unique_ptr<Part[]> parts_;
-  bool affine_ = false;
   std::atomic<int> active_{0};  // threads inside drain() for the current job
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stop_{false};

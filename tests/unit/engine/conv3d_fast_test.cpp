@@ -234,7 +234,7 @@ TEST(FastConv3d, WinogradWMatchesReference) {
 
 // Left to choose, the w family takes 1-D Winograd rows on rows of up to 32 tiles (64
 // outputs) with a vector conversion of their dilation, direct rows elsewhere.
-TEST(FastConv3d, ChoosesWinogradRowsOnNarrowRowsOnly) {
+TEST(FastConv3d, ChoosesWinogradRowsWhereTheyPay) {
   Conv3dParams p;
   p.ic = 5;
   p.oc = 5;
@@ -245,8 +245,11 @@ TEST(FastConv3d, ChoosesWinogradRowsOnNarrowRowsOnly) {
     const FastConv3d fast(p, Tensor(Dims{3, 3, 3, 5, 5}), Tensor(Dims{5}), isa);
     EXPECT_EQ(fast.describe(), name + "/w+winograd-w");
     EXPECT_EQ(fast.describe({1, 4, 4, 64, 5}), name + "/winograd-w");
-    EXPECT_EQ(fast.describe({1, 4, 4, 65, 5}), name + "/w");
-    EXPECT_EQ(fast.describe({1, 4, 4, 256, 5}), name + "/w");
+    EXPECT_EQ(fast.describe({1, 4, 4, 224, 5}), name + "/winograd-w");  // 112 tiles
+    // Wider rows: direct with 16-lane vectors only.
+    const std::string wide = isa->vector_width == 16 ? "/w" : "/winograd-w";
+    EXPECT_EQ(fast.describe({1, 4, 4, 225, 5}), name + wide);
+    EXPECT_EQ(fast.describe({1, 4, 4, 256, 5}), name + wide);
     p.dilation = {1, 1, 3};  // no vector conversion
     EXPECT_EQ(FastConv3d(p, Tensor(Dims{3, 3, 3, 5, 5}), Tensor(Dims{5}), isa).describe({1, 4, 4, 64, 5}), name + "/w");
     p.dilation = {1, 1, 1};
