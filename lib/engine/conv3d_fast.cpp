@@ -451,36 +451,37 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
   const int64_t classes = SD == 1 ? DD : 1;
   const int64_t slots = KD;
   const auto slot_of = [&](int64_t id) { return id / classes % slots; };
+  const auto input_plane = [&](int64_t od, int64_t kd) { return od * SD - pd + kd * DD; };
   const auto window_rows = [&](int64_t rows) { return (rows - 1) * SH + (KH - 1) * DH + 1; };
   const auto ring_bytes = [&](int64_t rows) { return slots * window_rows(rows) * row_floats * 4; };
   const int64_t class_planes = (OD + classes - 1) / classes;
   // Bands as tall as the ring allows; then, for tasks enough to keep every thread busy
   // to the end (4 per thread), more bands or runs of fewer planes, whichever converts the
   // fewest rows twice (halos, and the KD - 1 planes a run starts with).
-  int64_t band_rows = OH, chunks_d = 1;
+  int64_t band_rows = OH, plane_runs = 1;
   if (tuning_.w_band_rows > 0) {
     band_rows = std::min(OH, tuning_.w_band_rows);
   } else {
     while (band_rows > 1 && ring_bytes(band_rows) > w_band_ring_bytes()) --band_rows;
     const int64_t wanted = pool.size() > 1 ? kWTasksPerThread * pool.size() : 1;
     const auto tasks_of = [&](int64_t bands, int64_t runs) { return N * classes * bands * runs; };
-    const int64_t tallest = band_rows, first_bands = (OH + tallest - 1) / tallest;
+    const int64_t first_bands = (OH + band_rows - 1) / band_rows;
+    const int64_t max_bands = std::min(OH, first_bands * wanted), max_runs = std::min(class_planes, wanted);
+    const int64_t goal = std::min(wanted, tasks_of(max_bands, max_runs));  // small layers: as many as there are
     double best = -1.0;
-    for (int64_t bands = first_bands; bands <= std::min(OH, first_bands * wanted); ++bands)
-      for (int64_t runs = 1; runs <= std::min(class_planes, wanted); ++runs) {
-        if (tasks_of(bands, runs) < wanted && !(bands == std::min(OH, first_bands * wanted) &&
-                                                runs == std::min(class_planes, wanted)))
-          continue;
+    for (int64_t bands = first_bands; bands <= max_bands; ++bands)
+      for (int64_t runs = 1; runs <= max_runs; ++runs) {
+        if (tasks_of(bands, runs) < goal) continue;
         const int64_t rows = (OH + bands - 1) / bands, planes = (class_planes + runs - 1) / runs;
         const double cost = static_cast<double>(window_rows(rows)) / static_cast<double>(rows) *
                             static_cast<double>(planes + KD - 1) / static_cast<double>(planes);
-        if (best < 0.0 || cost < best) best = cost, band_rows = rows, chunks_d = runs;
+        if (best < 0.0 || cost < best) best = cost, band_rows = rows, plane_runs = runs;
       }
   }
   const int64_t bands = (OH + band_rows - 1) / band_rows;
-  const int64_t chunk_planes = (class_planes + chunks_d - 1) / chunks_d;
-  chunks_d = (class_planes + chunk_planes - 1) / chunk_planes;
-  const int64_t tasks_per_sample = classes * bands * chunks_d;
+  const int64_t run_planes = (class_planes + plane_runs - 1) / plane_runs;
+  plane_runs = (class_planes + run_planes - 1) / run_planes;  // none left empty
+  const int64_t tasks_per_sample = classes * bands * plane_runs;
   const int64_t chunks = (OCG + isa_->max_oc_block - 1) / isa_->max_oc_block;
   // Tap k of group g reads phase (k * DW) % SW of its channels, k * DW / SW columns on
   // (Winograd rows: tap j reads U_j).
@@ -496,12 +497,12 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
 
   pool.parallel_for(N * tasks_per_sample, [&](int64_t task) {
     const int64_t n = task / tasks_per_sample, rest = task % tasks_per_sample;
-    const int64_t od_class = slab.od_begin + rest / (bands * chunks_d), band = rest / chunks_d % bands;
-    const int64_t chunk = rest % chunks_d;
+    const int64_t od_class = slab.od_begin + rest / (bands * plane_runs), band = rest / plane_runs % bands;
+    const int64_t run = rest % plane_runs;
     const int64_t oh0 = band * band_rows, oh1 = std::min(OH, oh0 + band_rows);
     const int64_t window = window_rows(oh1 - oh0), ih0 = oh0 * SH - ph;
-    const int64_t od_first = od_class + chunk * chunk_planes * classes;
-    const int64_t od_end = std::min(slab.od_end, od_first + chunk_planes * classes);
+    const int64_t od_first = od_class + run * run_planes * classes;
+    const int64_t od_end = std::min(slab.od_end, od_first + run_planes * classes);
     thread_local AlignedVector<float> ring;
     thread_local AlignedVector<float> planar;
     if (ring.size() < static_cast<size_t>(ring_floats)) ring.resize(static_cast<size_t>(ring_floats));
@@ -511,14 +512,14 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
     const auto source_row = [&](int64_t id, int64_t ih) {
       return src.data() + ((n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC;
     };
-    // The input planes output plane od reads that the ring does not hold.
     std::vector<int64_t> fresh, next_fresh;
-    std::vector<std::pair<int64_t, int64_t>> sources;  // (plane, input row) the next conversion reads
+    std::vector<const float*> sources;  // the source rows of the next conversion
+    // Lists in `out` the input planes output plane od reads that the ring does not hold.
     const auto find_fresh = [&](int64_t od, std::vector<int64_t>& out) {
       out.clear();
       if (od >= od_end) return;
       for (int64_t kd = 0; kd < KD; ++kd) {
-        const int64_t id = od * SD - pd + kd * DD;
+        const int64_t id = input_plane(od, kd);
         if (id >= 0 && id < ID && slot_plane[static_cast<size_t>(slot_of(id))] != id) out.push_back(id);
       }
     };
@@ -536,7 +537,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
     const auto compute_row = [&](int64_t od, int64_t oh, kernels::L2PrefetchQueue* queue) {
       std::fill(rows.begin(), rows.end(), nullptr);
       for (int64_t kd = 0; kd < KD; ++kd) {
-        const int64_t id = od * SD - pd + kd * DD;
+        const int64_t id = input_plane(od, kd);
         if (id < 0 || id >= ID) continue;
         for (int64_t kh = 0; kh < KH; ++kh) {
           const int64_t ih = oh * SH - ph + kh * DH;
@@ -578,7 +579,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
       sources.clear();
       for (const int64_t id : next_fresh)
         for (int64_t r = 0; r < window; ++r)
-          if (ih0 + r >= 0 && ih0 + r < IH) sources.push_back({id, ih0 + r});
+          if (ih0 + r >= 0 && ih0 + r < IH) sources.push_back(source_row(id, ih0 + r));
       const int64_t band_count = oh1 - oh0;
       int64_t done = 0;
       for (int64_t res = 0; res < std::min(DH, band_count); ++res)
@@ -587,8 +588,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
           const int64_t s0 = done * static_cast<int64_t>(sources.size()) / band_count;
           const int64_t s1 = (done + 1) * static_cast<int64_t>(sources.size()) / band_count;
           for (int64_t s = s0; s < s1 && queue.count < kernels::L2PrefetchQueue::kMaxRows; ++s)
-            queue.rows[queue.count++] = reinterpret_cast<const char*>(
-                source_row(sources[static_cast<size_t>(s)].first, sources[static_cast<size_t>(s)].second));
+            queue.rows[queue.count++] = reinterpret_cast<const char*>(sources[static_cast<size_t>(s)]);
           queue.spread((IW * IC * 4 + 63) / 64, row_issues);
           compute_row(od, oh, queue.count > 0 ? &queue : nullptr);
         }

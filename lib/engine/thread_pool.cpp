@@ -4,9 +4,9 @@ namespace voxconv::engine {
 
 namespace {
 
-// Engines call parallel_for in quick succession (the w family once per output plane);
-// a condition-variable wake-up costs tens of microseconds, so waiters first spin this
-// many rounds (a few tens of microseconds) before they block.
+// Engines call parallel_for in quick succession (a layer, then its activation; a model's
+// layers, a batch's samples); a condition-variable wake-up costs tens of microseconds, so
+// waiters first spin this many rounds (a few tens of microseconds) before they block.
 constexpr int kSpinRounds = 20000;
 
 inline void cpu_relax() {

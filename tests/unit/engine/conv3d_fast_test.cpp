@@ -232,8 +232,8 @@ TEST(FastConv3d, WinogradWMatchesReference) {
   }
 }
 
-// Left to choose, the w family takes 1-D Winograd rows on rows of up to 32 tiles (64
-// outputs) with a vector conversion of their dilation, direct rows elsewhere.
+// Left to choose, the w family takes 1-D Winograd rows where their dilation has a vector
+// conversion and, with 16-lane vectors, on rows of up to 112 tiles; direct rows elsewhere.
 TEST(FastConv3d, ChoosesWinogradRowsWhereTheyPay) {
   Conv3dParams p;
   p.ic = 5;
