@@ -4,6 +4,9 @@
 // flags and exposes one KernelTable; the engine picks a table at run time.
 #include <algorithm>
 #include <cstdint>
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
 
 namespace voxconv::engine::kernels {
 
@@ -16,6 +19,16 @@ void for_each_balanced_chunk(int64_t total, int64_t chunks, F f) {
     f(begin, count);
     begin += count;
   }
+}
+
+// Makes the non-temporal stores (OcRowArgs::stream_out) issued so far globally visible
+// before the stores that follow, such as the thread pool's end of task. Called once per
+// task, not per row: the fence waits for the write-combining buffers to drain, and after
+// each row of a first layer (128 outputs) it took 6% of the run.
+inline void stream_fence() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_sfence();
+#endif
 }
 
 // One (kd, kh) row of taps: the inputs of its kw taps for output position 0 start at
@@ -79,7 +92,8 @@ struct OcRowArgs {
   // from memory (pointwise), where each tile's broadcasts would otherwise miss in turn.
   bool prefetch_in;
   // Write full, aligned output vectors with non-temporal stores: for outputs far larger
-  // than the caches, which would otherwise read every line before overwriting it.
+  // than the caches, which would otherwise read every line before overwriting it. The
+  // caller ends each task with stream_fence().
   bool stream_out;
   L2PrefetchQueue* prefetch_l2;  // or nullptr
 };
