@@ -247,7 +247,11 @@ void FastConv3d::run_pointwise(const Tensor& src, Tensor& dst, const DepthSlab& 
   // rows without per-row tails or padding. Output plane od reads input plane od.
   const int64_t N = src.dim(0), plane = src.dim(2) * src.dim(3), out_planes = slab.od_end - slab.od_begin;
   const int64_t positions = out_planes * plane;  // per sample
-  const int64_t mr = isa_->oc_mr[oc_nv_ - 1];
+  kernels::OcRowArgs shape{};  // what the tile height depends on
+  shape.kw = 1;
+  shape.kw_gap = p_.ic / p_.groups;
+  shape.step = p_.ic;
+  const int64_t mr = isa_->oc_row_mr[oc_nv_ - 1](shape);
   // Long tasks keep the input prefetch running (it restarts with each task): up to 128
   // tiles (measured on 64^3 x 32: 16 -> 128 tiles, 193 -> 220 GFLOP/s on 2 threads), but
   // at least 64 tasks per sample where there are enough positions, for many threads.
@@ -287,15 +291,48 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
   const int64_t OD = slab.od_end - slab.od_begin, OH = plan.axis[1].out, OW = plan.axis[2].out, OC = p_.oc;
   const int64_t KD = p_.kernel[0], KH = p_.kernel[1], KW = p_.kernel[2];
   const int64_t SW = p_.strides[2], DW = p_.dilation[2];
-  const int64_t OCG = OC / p_.groups;
+  const int64_t ICG = IC / p_.groups, OCG = OC / p_.groups;
   const int64_t pw = plan.axis[2].pad_before;
   // Rows are used in place unless the window leaves them: then a zero-padded copy.
   const int64_t iw_padded = std::max(IW + pw + plan.axis[2].pad_after, (OW - 1) * SW + (KW - 1) * DW + 1);
   const bool needs_copy = pw > 0 || (OW - 1) * SW + (KW - 1) * DW >= IW;
   const int64_t row_floats = iw_padded * IC;
   const auto kernel = isa_->oc_row[oc_nv_ - 1];
+  // Where the window leaves the row only near its ends, the tiles in between read the row in
+  // place and only the end tiles read zero-padded copies of their own columns (copying whole
+  // rows cost strided e, whose one padding column is on the right, 5%). The row is cut where
+  // the kernel cuts it into tiles, so every tile keeps its size.
+  kernels::OcRowArgs shape{};  // what the tile height depends on
+  shape.kw = KW;
+  shape.kw_gap = DW * IC;
+  shape.step = SW * IC;
+  const int64_t mr = isa_->oc_row_mr[oc_nv_ - 1](shape);
+  const int64_t tiles = (OW + mr - 1) / mr, small_tile = OW / tiles, large_tiles = OW % tiles;
+  const auto tile_start = [&](int64_t k) { return k * small_tile + std::min(k, large_tiles); };
+  // Outputs [o_lo, o_hi) read only columns inside the row; tiles [k_lo, k_hi) lie among them.
+  const int64_t o_lo = (pw + SW - 1) / SW, reach = IW - 1 + pw - (KW - 1) * DW;
+  const int64_t o_hi = reach < 0 ? 0 : reach / SW + 1;
+  int64_t k_lo = 0, k_hi = 0;
+  while (k_lo < tiles && tile_start(k_lo) < o_lo) ++k_lo;
+  for (k_hi = k_lo; k_hi < tiles && tile_start(k_hi + 1) <= o_hi;) ++k_hi;
+  // (Not for one-channel rows: the L2 queue below, which fetches the rows read in place, leaves
+  // them out, and without the copy's sequential read first layers ran 5-7% slower.)
+  const bool ends_only = needs_copy && k_hi > k_lo && ICG > 1;
+  const int64_t mid_begin = tile_start(k_lo), mid_end = tile_start(k_hi);
+  // Columns of the left end's copy (from -pw) and of the right end's (from right_first).
+  const int64_t left_cols = mid_begin > 0 ? (mid_begin - 1) * SW + (KW - 1) * DW + 1 : 0;
+  const int64_t right_first = mid_end * SW - pw;
+  const int64_t right_cols = mid_end < OW ? (OW - 1 - mid_end) * SW + (KW - 1) * DW + 1 : 0;
+  const int64_t copy_floats = ends_only ? (left_cols + right_cols) * IC : row_floats;
+  // Columns [first, first + cols) of in_row to buf, zeros outside the row.
+  const auto copy_columns = [&](const float* in_row, int64_t first, int64_t cols, float* buf) {
+    const int64_t lo = std::clamp<int64_t>(-first, 0, cols), hi = std::clamp<int64_t>(IW - first, lo, cols);
+    std::fill(buf, buf + lo * IC, 0.0f);
+    if (hi > lo)
+      std::memcpy(buf + lo * IC, in_row + (first + lo) * IC, static_cast<size_t>((hi - lo) * IC) * sizeof(float));
+    std::fill(buf + hi * IC, buf + cols * IC, 0.0f);
+  };
   const float* s = src.data();
-  const int64_t ICG = IC / p_.groups;
   const bool stream = streams_output(dst);
 
   // Neighbouring output rows share most of their input rows (a 3x3 kernel: 2 planes of 8
@@ -331,6 +368,7 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
     thread_local AlignedVector<float> scratch;
     thread_local std::vector<const float*> prepared;  // [plane slot][ih - ih_first]: the row to read, once made
     thread_local std::vector<const float*> rows;      // [kd][kh] of the current output row
+    thread_local std::vector<const float*> in_rows;   // [kd][kh]: the input rows themselves
     thread_local std::vector<kernels::OcTap> taps;
     const int64_t n = task / tasks_per_sample, plane_group = plane_group_of(task);
     int64_t planes = 0;  // of the group inside the slab
@@ -340,13 +378,14 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
     // Plane j, tap kd reads input plane od0 - pad + (j + kd) * DD (od0: the first plane): slot j + kd.
     const auto slot_of = [&](int64_t j, int64_t kd, int64_t ih) { return (j + kd) * ih_span + ih - ih_first; };
     prepared.assign(static_cast<size_t>(plane_slots * ih_span), nullptr);
-    if (needs_copy && scratch.size() < static_cast<size_t>(plane_slots * ih_span * row_floats))
-      scratch.resize(static_cast<size_t>(plane_slots * ih_span * row_floats));
+    if (needs_copy && scratch.size() < static_cast<size_t>(plane_slots * ih_span * copy_floats))
+      scratch.resize(static_cast<size_t>(plane_slots * ih_span * copy_floats));
     const int64_t task_rows = oh_end - oh_first;
     for (int64_t r = 0; r < planes * task_rows; ++r) {
       const int64_t j = r / task_rows, od_local = group_plane(plane_group, j), oh = oh_first + r % task_rows;
       const int64_t od = slab.od_begin + od_local;
       rows.assign(static_cast<size_t>(KD * KH), nullptr);
+      in_rows.resize(static_cast<size_t>(KD * KH));
       for (int64_t kd = 0; kd < KD; ++kd) {
         const int64_t id = input_plane(od, kd);
         if (id < 0 || id >= ID) continue;
@@ -355,20 +394,24 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
           if (ih < 0 || ih >= IH) continue;
           const int64_t slot = slot_of(j, kd, ih);
           const float*& row = prepared[static_cast<size_t>(slot)];
+          const float* in_row = s + ((n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC;
           if (row == nullptr) {
-            // Copied on first use, just before the kernel reads it.
-            const float* in_row = s + ((n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC;
+            // Copied on first use, just before the kernel reads it: the whole padded row, or its ends.
             if (needs_copy) {
-              float* buf = scratch.data() + slot * row_floats;
-              std::fill(buf, buf + pw * IC, 0.0f);
-              std::memcpy(buf + pw * IC, in_row, static_cast<size_t>(IW * IC) * sizeof(float));
-              std::fill(buf + (pw + IW) * IC, buf + row_floats, 0.0f);
+              float* buf = scratch.data() + slot * copy_floats;
+              if (ends_only) {
+                copy_columns(in_row, -pw, left_cols, buf);
+                copy_columns(in_row, right_first, right_cols, buf + left_cols * IC);
+              } else {
+                copy_columns(in_row, -pw, iw_padded, buf);
+              }
               row = buf;
             } else {
               row = in_row;
             }
           }
           rows[static_cast<size_t>(kd * KH + kh)] = row;
+          in_rows[static_cast<size_t>(kd * KH + kh)] = in_row;
         }
       }
       // The rows the next output row will copy first, fetched while this one computes: the
@@ -396,7 +439,6 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
                 reinterpret_cast<const char*>(s + ((next_n * SLAB_D + id - slab.in_first) * IH + ih) * IW * IC);
           }
         }
-        const int64_t tiles = (OW + isa_->oc_mr[oc_nv_ - 1] - 1) / isa_->oc_mr[oc_nv_ - 1];
         queue.spread((IW * IC * 4 + 63) / 64, std::max<int64_t>(1, tiles * blocks_ * p_.groups * KD * KH));
       }
       float* out_row = dst.data() + ((n * OD + od_local) * OH + oh) * OW * OC;
@@ -407,26 +449,37 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
         // stores and so waited for every older store to drain, the row's output tiles included
         // (12% of a first layer's time, whose rows are short).
         taps.resize(static_cast<size_t>(KD * KH));
-        int64_t tap_count = 0;
-        for (int64_t t = 0; t < KD * KH; ++t)
-          if (const float* row = rows[static_cast<size_t>(t)]) {
-            taps[static_cast<size_t>(tap_count)].x = row + g * ICG;
-            taps[static_cast<size_t>(tap_count)].w_row = t * KW * ICG;
-            ++tap_count;
-          }
         kernels::OcRowArgs a = oc_args_for_group(p_, g, packed_.data(), bias_.data(), blocks_, block_width_);
         a.taps = taps.data();
-        a.tap_count = tap_count;
         a.channels = ICG;
         a.kw = KW;
         a.kw_gap = DW * IC;
         a.step = SW * IC;
-        a.out = out_row + g * OCG;
-        a.ow = OW;
         a.prefetch_out = true;
         a.stream_out = stream;
         a.prefetch_l2 = queue.count > 0 ? &queue : nullptr;
-        kernel(a);
+        // Outputs [o0, o0 + count) from the rows `from` (those present in `rows`), output o0 at `offset` floats.
+        const auto run_outputs = [&](const std::vector<const float*>& from, int64_t offset, int64_t o0,
+                                     int64_t count) {
+          int64_t tap_count = 0;
+          for (int64_t t = 0; t < KD * KH; ++t)
+            if (rows[static_cast<size_t>(t)] != nullptr) {
+              taps[static_cast<size_t>(tap_count)].x = from[static_cast<size_t>(t)] + offset + g * ICG;
+              taps[static_cast<size_t>(tap_count)].w_row = t * KW * ICG;
+              ++tap_count;
+            }
+          a.tap_count = tap_count;
+          a.out = out_row + o0 * OC + g * OCG;
+          a.ow = count;
+          kernel(a);
+        };
+        if (!ends_only) {
+          run_outputs(rows, 0, 0, OW);
+        } else {
+          if (mid_begin > 0) run_outputs(rows, 0, 0, mid_begin);
+          run_outputs(in_rows, (mid_begin * SW - pw) * IC, mid_begin, mid_end - mid_begin);
+          if (mid_end < OW) run_outputs(rows, left_cols * IC, mid_end, OW - mid_end);
+        }
       }
       finish_lines(out_row, 1, OW);
     }

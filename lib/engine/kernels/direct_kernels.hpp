@@ -154,10 +154,10 @@ constexpr int kMaxOcNv = 4;
 struct KernelTable {
   const char* isa;    // "avx512", "avx2", "generic"
   int vector_width;   // floats per vector
-  // oc family, by vectors per output-channel block (index nv - 1): the row kernel and its
-  // output positions per register tile.
+  // oc family, by vectors per output-channel block (index nv - 1): the row kernel and the
+  // output positions per register tile it uses for a row of this shape (kw, kw_gap, step).
   void (*oc_row[kMaxOcNv])(const OcRowArgs&);
-  int oc_mr[kMaxOcNv];
+  int (*oc_row_mr[kMaxOcNv])(const OcRowArgs&);
   int max_oc_block;   // largest oc_count of the w family
   int w_nv;           // vectors per W tile of the w family (for padding the row buffers)
   void (*w_row)(const WRowArgs&);

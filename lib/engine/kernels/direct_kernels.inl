@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "engine/kernels/direct_kernels.hpp"
@@ -268,13 +269,17 @@ void oc_row_tiles(const OcRowArgs& a) {
   }
 }
 
-// The shared kernel for KW taps DW columns apart and outputs SW apart, when its tiles
-// are tall enough: tiles under 6 positions would run at FMA latency. Returns whether it ran.
+// Whether the shared kernel for KW taps DW columns apart and outputs SW apart runs this
+// row: its tiles must be tall enough (under 6 positions they would run at FMA latency).
 template <int NV, int KW, int DW, int SW>
-bool oc_row_shared(const OcRowArgs& a) {
+bool oc_shared_fits(const OcRowArgs& a) {
+  return oc_mr_shared(NV, KW) >= 6 && a.kw == KW && a.kw_gap * SW == DW * a.step;
+}
+
+template <int NV, int KW, int DW, int SW>
+void oc_row_shared(const OcRowArgs& a) {
   constexpr int MR = oc_mr_shared(NV, KW);
   if constexpr (MR >= 6) {
-    if (a.kw != KW || a.kw_gap * SW != DW * a.step) return false;
     // A tile reads MR + (KW - 1) * DW input columns (stride 2: 2 * MR + 1); with a run-time
     // channel count GCC spills their offsets from general registers: the common counts are
     // constants (interleaved medians: stride 2, 32 channels, 1 thread 133-139 -> 144-147
@@ -285,19 +290,41 @@ bool oc_row_shared(const OcRowArgs& a) {
     else if (dense && a.channels == 32) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 32>>(a);
     else if (dense && a.channels == 64) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 64>>(a);
     else oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false>>(a);
-    return true;
+  }
+}
+
+// Calls f(KW, DW, SW) (integral constants) for the shared kernel that runs this row, if
+// one does. Shared broadcasts pay while NV * KW weight vectors leave room for a tall tile.
+template <int NV, typename F>
+bool with_shared_kernel(const OcRowArgs& a, F&& f) {
+  using std::integral_constant;
+  if constexpr (NV <= 2) {
+    if (oc_shared_fits<NV, 3, 1, 1>(a))
+      return f(integral_constant<int, 3>{}, integral_constant<int, 1>{}, integral_constant<int, 1>{}), true;
+    if (oc_shared_fits<NV, 3, 2, 1>(a))
+      return f(integral_constant<int, 3>{}, integral_constant<int, 2>{}, integral_constant<int, 1>{}), true;
+    if (oc_shared_fits<NV, 5, 1, 1>(a))
+      return f(integral_constant<int, 5>{}, integral_constant<int, 1>{}, integral_constant<int, 1>{}), true;
+    if (oc_shared_fits<NV, 3, 1, 2>(a))
+      return f(integral_constant<int, 3>{}, integral_constant<int, 1>{}, integral_constant<int, 2>{}), true;
   }
   return false;
 }
 
 template <int NV>
 void oc_row_nv(const OcRowArgs& a) {
-  // Shared broadcasts pay while NV * KW weight vectors leave room for a tall tile.
-  if constexpr (NV <= 2)
-    if (oc_row_shared<NV, 3, 1, 1>(a) || oc_row_shared<NV, 3, 2, 1>(a) || oc_row_shared<NV, 5, 1, 1>(a) ||
-        oc_row_shared<NV, 3, 1, 2>(a))
-      return;
-  oc_row_tiles<NV, oc_mr(NV), OcGeneral>(a);
+  const bool shared = with_shared_kernel<NV>(a, [&](auto kw, auto dw, auto sw) {
+    oc_row_shared<NV, decltype(kw)::value, decltype(dw)::value, decltype(sw)::value>(a);
+  });
+  if (!shared) oc_row_tiles<NV, oc_mr(NV), OcGeneral>(a);
+}
+
+// The tile height oc_row_nv<NV> uses for this row (the tiles are as equal as that allows).
+template <int NV>
+int oc_row_mr(const OcRowArgs& a) {
+  int mr = oc_mr(NV);
+  with_shared_kernel<NV>(a, [&](auto kw, auto, auto) { mr = oc_mr_shared(NV, decltype(kw)::value); });
+  return mr;
 }
 
 // ---- width-vectorized family (small channel counts) --------------------------------
@@ -560,7 +587,7 @@ const KernelTable& table() {
   static const KernelTable t{VOXCONV_ISA_NAME,
                              kVW,
                              {&oc_row_nv<1>, &oc_row_nv<2>, &oc_row_nv<3>, &oc_row_nv<4>},
-                             {oc_mr(1), oc_mr(2), oc_mr(3), oc_mr(4)},
+                             {&oc_row_mr<1>, &oc_row_mr<2>, &oc_row_mr<3>, &oc_row_mr<4>},
                              kMaxOcb,
                              w_nv(1),
                              &w_row,
