@@ -419,6 +419,13 @@ Tensor File::read_float_tensor(const std::string& dataset_path) const {
     const auto stored = static_cast<uint64_t>(H5Dget_storage_size(dataset.get()));
     const int filters = H5Pget_nfilters(dcpl.get());
     const auto needed = static_cast<uint64_t>(*nominal);
+    // The storage size is itself read from the file's headers: a corrupt one claims more
+    // than the whole file holds (a 2.5 KB file claiming 4.8 GB, found by fuzzing).
+    hsize_t file_bytes = 0;
+    if (H5Fget_filesize(file_.get(), &file_bytes) < 0) fail("cannot read the size of the file");
+    if (stored > file_bytes)
+      fail_plain(path_, dataset_path + " claims " + human_bytes(stored) + " of storage in a file of " +
+                            human_bytes(file_bytes) + " (truncated or corrupt)");
     const uint64_t least = filters > 0 ? needed / kMaxCompressionRatio : needed;
     if (stored < least)
       fail_plain(path_, dataset_path + " has shape " + dims_to_string(shape.dims) + " of " + shape.dtype + " (" +

@@ -10,6 +10,9 @@ output is byte-identical from run to run:
 
     python3 tests/data/weights/make_weight_fixtures.py
 
+bad_storage_claim.h5 is not written here: it is an input found by fuzz_hdf5_weights (tests/fuzz),
+kept as found (its headers claim 4.8 GB of storage in a 2.5 KB file).
+
 Values are deterministic so the C++ test recomputes them:
     kernel flat element i of a layer with offset o = ((i + o) % 97) * 0.125 - 6.0
     bias element j                                 = 0.5 * j - 1.0 + o

@@ -289,6 +289,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"bad_not_hdf5.h5", "not an HDF5 file", true},
         BadCase{"bad_zip.keras", "not an HDF5 file (a zip archive", true},
         BadCase{"bad_truncated.h5", "cannot open as HDF5 (truncated or corrupt file?)", true},
+        // Found by fuzz_hdf5_weights: 2.5 KB whose headers claim 4.8 GB of storage for a
+        // dataset of that size (the check on stored bytes passed, and 4.8 GB were allocated).
+        BadCase{"bad_storage_claim.h5", "of storage in a file of 2.5 KiB (truncated or corrupt)", false},
         BadCase{"bad_garbage_after_signature.h5", "cannot open as HDF5", true},
         BadCase{"no_such_file.h5", "no such file", true}));
 
