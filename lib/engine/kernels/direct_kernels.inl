@@ -52,23 +52,29 @@ inline vec splat(float x) { return splat_lanes(x, std::make_index_sequence<kVW>{
 
 // ---- output-channel-vectorized family ----------------------------------------------
 
-// Copies the first `valid` lanes of each tile row: the last block of a channel count
-// that is not a multiple of the block width. Kept out of line: it needs a stack buffer.
-template <int MR, int NV>
-__attribute__((noinline)) void store_partial_block(const vec (&acc)[MR][NV], float* out, int64_t out_stride,
-                                                   int64_t valid) {
-  for (int m = 0; m < MR; ++m) {
-    float lanes[NV * kVW];
-    #pragma GCC unroll 32
-    for (int v = 0; v < NV; ++v) store(lanes + v * kVW, acc[m][v]);
-    std::memcpy(out + m * out_stride, lanes, static_cast<size_t>(valid) * sizeof(float));
-  }
+// Stores the first n (0 < n < kVW) lanes of v. Takes the vector by value: a function
+// taking the tile by reference (out of line, with a stack buffer, before 2026-11-25) made
+// GCC keep every tile's accumulators in memory and store them all after each tile's sums
+// (pointwise tiles of 32 channels: 24 extra stores per 768 FMAs).
+inline void store_lanes(float* p, vec v, int64_t n) {
+#if VOXCONV_VW == 16
+  _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), reinterpret_cast<const __m512&>(v));
+#elif VOXCONV_VW == 8
+  const __m256i mask =
+      _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  _mm256_maskstore_ps(p, mask, reinterpret_cast<const __m256&>(v));
+#else
+  float lanes[kVW];
+  store(lanes, v);
+  std::memcpy(p, lanes, static_cast<size_t>(n) * sizeof(float));
+#endif
 }
 
 constexpr int64_t kLineFloats = 64 / sizeof(float);
 
 // Weight rows (one input channel's NV vectors) the oc kernels prefetch ahead of use.
 constexpr int kWeightPrefetchRows = 24;
+constexpr int64_t kL1WeightBytes = 8 << 10;
 
 // Outputs are written once and usually not in cache: start fetching the lines of the
 // tile after next, so that its stores do not wait for memory.
@@ -100,13 +106,25 @@ inline void store_tile(vec (&acc)[MR][NV], const OcRowArgs& a, float* out, int64
       #pragma GCC unroll 32
       for (int v = 0; v < NV; ++v) acc[m][v] = acc[m][v] > vec{} ? acc[m][v] : vec{};
   }
-  if (valid != NV * kVW) return store_partial_block<MR, NV>(acc, out, a.out_stride, valid);
+  // In a local: each store (a memcpy) may alias `a`, and GCC reloaded a.out_stride after every one.
+  const int64_t out_stride = a.out_stride;
+  if (valid != NV * kVW) {  // the last block of a channel count that is not a multiple of it
+    #pragma GCC unroll 32
+    for (int m = 0; m < MR; ++m)
+      #pragma GCC unroll 32
+      for (int v = 0; v < NV; ++v) {
+        const int64_t lanes = valid - v * kVW;
+        if (lanes >= kVW) store(out + m * out_stride + v * kVW, acc[m][v]);
+        else if (lanes > 0) store_lanes(out + m * out_stride + v * kVW, acc[m][v], lanes);
+      }
+    return;
+  }
   #pragma GCC unroll 32
   for (int m = 0; m < MR; ++m)
     #pragma GCC unroll 32
     for (int v = 0; v < NV; ++v) {
-      if (stream) store_stream(out + m * a.out_stride + v * kVW, acc[m][v]);
-      else store(out + m * a.out_stride + v * kVW, acc[m][v]);
+      if (stream) store_stream(out + m * out_stride + v * kVW, acc[m][v]);
+      else store(out + m * out_stride + v * kVW, acc[m][v]);
     }
 }
 
@@ -115,10 +133,42 @@ inline bool can_stream(const OcRowArgs& a) {
   return a.stream_out && a.out_stride % kVW == 0 && reinterpret_cast<uintptr_t>(a.out) % (kVW * sizeof(float)) == 0;
 }
 
+// acc += the products of `count` channels of the tile's inputs x (positions `step`
+// apart) with their weight rows w (NV vectors each).
+template <int MR, int NV, int CH = 0>
+__attribute__((always_inline)) inline void oc_channel_sums(vec (&acc)[MR][NV], const float* x, int64_t step,
+                                                           const float* w, int64_t run, bool prefetch_weights) {
+  constexpr int NB = NV * kVW;
+  const int64_t count = CH > 0 ? CH : run;
+  // Two channels per pass: half the loop exits per tap (AVX2 b, e +2-4%).
+  #pragma GCC unroll 2
+  for (int64_t c = 0; c < count; ++c) {
+    vec wv[NV];
+    #pragma GCC unroll 32
+    for (int v = 0; v < NV; ++v) wv[v] = load(w + c * NB + v * kVW);
+    // The weights stream from L2 (a block's taps outgrow L1): ask for them ahead,
+    // across tap boundaries too, where the hardware prefetcher restarts (measured
+    // +0..6% with AVX-512; with AVX2, whose tiles are shorter, the extra instructions cost more).
+    if constexpr (kVW >= 16)
+      if (prefetch_weights)
+        #pragma GCC unroll 32
+        for (int v = 0; v < NV; ++v) __builtin_prefetch(w + (c + kWeightPrefetchRows) * NB + v * kVW, 0, 3);
+    #pragma GCC unroll 32
+    for (int m = 0; m < MR; ++m) {
+      const vec xb = splat(x[m * step + c]);
+      #pragma GCC unroll 32
+      for (int v = 0; v < NV; ++v) acc[m][v] += xb * wv[v];
+    }
+  }
+}
+
 // The general kernel: `tiles` consecutive register tiles of MR output positions x NV
 // vectors of channels, starting at ow0, in one call so that loop invariants stay in
 // registers. Each input broadcast meets the NV weight vectors of one (kw, channel).
-template <int MR, int NV>
+// ONE_RUN: the row's taps are one run of channels (pointwise layers): without the loops
+// over taps and runs, GCC keeps the accumulators in registers from the bias to the store
+// (with them, it spilled and reloaded all of them around the channel loop of every tile).
+template <int MR, int NV, bool ONE_RUN, int CH = 0>
 void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
   constexpr int NB = NV * kVW;
   const int64_t step = a.step;
@@ -128,6 +178,8 @@ void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
   const float* wblock = a.packed + block * a.weight_rows * NB;
   const int64_t valid = block == a.blocks - 1 ? a.valid_last : NB;
   const bool stream = can_stream(a);
+  // A block's weights that fit in L1 many times over (pointwise: 32 channels, 4 KB) stay there.
+  [[maybe_unused]] const bool prefetch_weights = a.weight_rows * NB * static_cast<int64_t>(sizeof(float)) > kL1WeightBytes;
   for (int64_t tile = 0; tile < tiles; ++tile, ow0 += MR) {
     if (a.prefetch_out && !stream && tile + 2 < tiles) prefetch_tile_output<MR, NV>(a, ow0, block);
     if (a.prefetch_in && tile + 4 < tiles) {
@@ -136,30 +188,16 @@ void oc_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
     }
     vec acc[MR][NV];
     init_tile<MR, NV>(acc, a.bias + block * NB);
-    for (int64_t j = 0; j < a.tap_count; ++j) {
+    if constexpr (ONE_RUN) {
       if (a.prefetch_l2) a.prefetch_l2->issue();
-      for (int64_t r = 0; r < runs; ++r) {
-        const float* x = a.taps[j].x + r * a.kw_gap + ow0 * step;
-        const float* w = wblock + (a.taps[j].w_row + r * run) * NB;
-        // Two channels per pass: half the loop exits per tap (AVX2 b, e +2-4%).
-        #pragma GCC unroll 2
-        for (int64_t c = 0; c < run; ++c) {
-          vec wv[NV];
-          #pragma GCC unroll 32
-          for (int v = 0; v < NV; ++v) wv[v] = load(w + c * NB + v * kVW);
-          // The weights stream from L2 (a block's taps outgrow L1): ask for them ahead,
-          // across tap boundaries too, where the hardware prefetcher restarts (measured
-          // +0..6% with AVX-512; with AVX2, whose tiles are shorter, the extra instructions cost more).
-          if constexpr (kVW >= 16)
-            #pragma GCC unroll 32
-            for (int v = 0; v < NV; ++v) __builtin_prefetch(w + (c + kWeightPrefetchRows) * NB + v * kVW, 0, 3);
-          #pragma GCC unroll 32
-          for (int m = 0; m < MR; ++m) {
-            const vec xb = splat(x[m * step + c]);
-            #pragma GCC unroll 32
-            for (int v = 0; v < NV; ++v) acc[m][v] += xb * wv[v];
-          }
-        }
+      oc_channel_sums<MR, NV, CH>(acc, a.taps[0].x + ow0 * step, step, wblock + a.taps[0].w_row * NB, run,
+                                  prefetch_weights);
+    } else {
+      for (int64_t j = 0; j < a.tap_count; ++j) {
+        if (a.prefetch_l2) a.prefetch_l2->issue();
+        for (int64_t r = 0; r < runs; ++r)
+          oc_channel_sums<MR, NV>(acc, a.taps[j].x + r * a.kw_gap + ow0 * step, step,
+                                  wblock + (a.taps[j].w_row + r * run) * NB, run, prefetch_weights);
       }
     }
     store_tile<MR, NV>(acc, a, a.out + ow0 * a.out_stride + block * NB, valid, stream);
@@ -226,7 +264,13 @@ void oc_shared_tiles(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t blo
 struct OcGeneral {
   template <int MR, int NV>
   static void run(const OcRowArgs& a, int64_t ow0, int64_t tiles, int64_t block) {
-    oc_tiles<MR, NV>(a, ow0, tiles, block);
+    // Tall tiles only: the short ones of a row's tail are rare (fewer instantiations).
+    if constexpr (MR >= 8)
+      if (a.tap_count == 1 && (a.kw == 1 || a.kw_gap == a.channels)) {
+        if (a.kw * a.channels == 32) return oc_tiles<MR, NV, true, 32>(a, ow0, tiles, block);
+        return oc_tiles<MR, NV, true>(a, ow0, tiles, block);
+      }
+    oc_tiles<MR, NV, false>(a, ow0, tiles, block);
   }
 };
 template <int KW, int DW, int SW, bool ONE_CHANNEL, int CH = 0>
