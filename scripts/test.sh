@@ -2,7 +2,7 @@
 # The whole test suite, as CI runs it (.ci/run and the README call exactly this script):
 #   1. dependencies (scripts/install-deps.sh)
 #   2. Release build + every test                            (build/)
-#   3. AddressSanitizer + UBSan build + every test again      (build-asan/, GCC)
+#   3. AddressSanitizer + UBSan build + every test again      (build-asan/, GCC; the SIMD kernels ASan only)
 #   4. libFuzzer targets, VOXCONV_FUZZ_SECONDS (default 60) each (build-fuzz/, clang; tests/fuzz/README.md)
 # Each stage prints its wall time. Any failure, test or sanitizer report stops the script
 # with a non-zero status.
