@@ -242,16 +242,20 @@ kernels::OcRowArgs oc_args_for_group(const Conv3dParams& p, int64_t g, const flo
 
 }  // namespace
 
+int64_t FastConv3d::oc_tile_height(int64_t kw, int64_t kw_gap, int64_t step) const {
+  kernels::OcRowArgs shape{};  // what the tile height depends on
+  shape.kw = kw;
+  shape.kw_gap = kw_gap;
+  shape.step = step;
+  return isa_->oc_row_mr[oc_nv_ - 1](shape);
+}
+
 void FastConv3d::run_pointwise(const Tensor& src, Tensor& dst, const DepthSlab& slab, ThreadPool& pool) const {
   // A 1x1x1 stride-1 convolution is a matrix product over flattened positions: long
   // rows without per-row tails or padding. Output plane od reads input plane od.
   const int64_t N = src.dim(0), plane = src.dim(2) * src.dim(3), out_planes = slab.od_end - slab.od_begin;
   const int64_t positions = out_planes * plane;  // per sample
-  kernels::OcRowArgs shape{};  // what the tile height depends on
-  shape.kw = 1;
-  shape.kw_gap = p_.ic / p_.groups;
-  shape.step = p_.ic;
-  const int64_t mr = isa_->oc_row_mr[oc_nv_ - 1](shape);
+  const int64_t mr = oc_tile_height(1, p_.ic / p_.groups, p_.ic);
   // Long tasks keep the input prefetch running (it restarts with each task): up to 128
   // tiles (measured on 64^3 x 32: 16 -> 128 tiles, 193 -> 220 GFLOP/s on 2 threads), but
   // at least 64 tasks per sample where there are enough positions, for many threads.
@@ -302,11 +306,7 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
   // place and only the end tiles read zero-padded copies of their own columns (copying whole
   // rows cost strided e, whose one padding column is on the right, 5%). The row is cut where
   // the kernel cuts it into tiles, so every tile keeps its size.
-  kernels::OcRowArgs shape{};  // what the tile height depends on
-  shape.kw = KW;
-  shape.kw_gap = DW * IC;
-  shape.step = SW * IC;
-  const int64_t mr = isa_->oc_row_mr[oc_nv_ - 1](shape);
+  const int64_t mr = oc_tile_height(KW, DW * IC, SW * IC);
   const int64_t tiles = (OW + mr - 1) / mr, small_tile = OW / tiles, large_tiles = OW % tiles;
   const auto tile_start = [&](int64_t k) { return k * small_tile + std::min(k, large_tiles); };
   // Outputs [o_lo, o_hi) read only columns inside the row; tiles [k_lo, k_hi) lie among them.

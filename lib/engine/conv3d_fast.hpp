@@ -89,6 +89,9 @@ class FastConv3d {
   bool fused_on_voxel_runs() const;
   // Whether the oc family writes dst with non-temporal stores.
   bool streams_output(const Tensor& dst) const;
+  // Output positions per register tile of the oc kernel for rows of this shape (taps kw,
+  // kw_gap floats apart; outputs step floats apart).
+  int64_t oc_tile_height(int64_t kw, int64_t kw_gap, int64_t step) const;
 
   Conv3dParams p_;
   const kernels::KernelTable* isa_;

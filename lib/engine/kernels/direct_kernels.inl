@@ -52,23 +52,31 @@ inline vec splat(float x) { return splat_lanes(x, std::make_index_sequence<kVW>{
 
 // ---- output-channel-vectorized family ----------------------------------------------
 
-// Stores the first n (0 < n < kVW) lanes of v. Takes the vector by value: a function
-// taking the tile by reference (out of line, with a stack buffer, before 2026-11-25) made
-// GCC keep every tile's accumulators in memory and store them all after each tile's sums
-// (pointwise tiles of 32 channels: 24 extra stores per 768 FMAs).
-inline void store_lanes(float* p, vec v, int64_t n) {
+// Stores the first `count` lanes of a vector (a block's last channels), the mask made once
+// for many stores. The vector is taken by value: a function taking the oc tile by reference
+// (out of line, with a stack buffer, before 2026-11-25) made GCC keep every tile's
+// accumulators in memory and store them all after each tile's sums (pointwise tiles of 32
+// channels: 24 extra stores per 768 FMAs).
+struct ChannelStore {
 #if VOXCONV_VW == 16
-  _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), reinterpret_cast<const __m512&>(v));
+  __mmask16 mask;
+  explicit ChannelStore(int64_t count) : mask(static_cast<__mmask16>((1u << count) - 1)) {}
+  void operator()(float* p, vec v) const { _mm512_mask_storeu_ps(p, mask, reinterpret_cast<const __m512&>(v)); }
 #elif VOXCONV_VW == 8
-  const __m256i mask =
-      _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  _mm256_maskstore_ps(p, mask, reinterpret_cast<const __m256&>(v));
+  __m256i mask;
+  explicit ChannelStore(int64_t count)
+      : mask(_mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))) {}
+  void operator()(float* p, vec v) const { _mm256_maskstore_ps(p, mask, reinterpret_cast<const __m256&>(v)); }
 #else
-  float lanes[kVW];
-  store(lanes, v);
-  std::memcpy(p, lanes, static_cast<size_t>(n) * sizeof(float));
+  int64_t count;
+  explicit ChannelStore(int64_t n) : count(n) {}
+  void operator()(float* p, vec v) const {
+    float lanes[kVW];
+    store(lanes, v);
+    std::memcpy(p, lanes, static_cast<size_t>(count) * sizeof(float));
+  }
 #endif
-}
+};
 
 constexpr int64_t kLineFloats = 64 / sizeof(float);
 
@@ -109,13 +117,14 @@ inline void store_tile(vec (&acc)[MR][NV], const OcRowArgs& a, float* out, int64
   // In a local: each store (a memcpy) may alias `a`, and GCC reloaded a.out_stride after every one.
   const int64_t out_stride = a.out_stride;
   if (valid != NV * kVW) {  // the last block of a channel count that is not a multiple of it
+    const ChannelStore partial(valid % kVW);  // for the one vector holding the last channels
     #pragma GCC unroll 32
     for (int m = 0; m < MR; ++m)
       #pragma GCC unroll 32
       for (int v = 0; v < NV; ++v) {
         const int64_t lanes = valid - v * kVW;
         if (lanes >= kVW) store(out + m * out_stride + v * kVW, acc[m][v]);
-        else if (lanes > 0) store_lanes(out + m * out_stride + v * kVW, acc[m][v], lanes);
+        else if (lanes > 0) partial(out + m * out_stride + v * kVW, acc[m][v]);
       }
     return;
   }

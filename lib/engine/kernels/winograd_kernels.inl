@@ -209,19 +209,6 @@ inline void transpose(vec (&r)[kVW]) {
   }
 }
 
-// The first `count` lanes of v to p.
-struct ChannelStore {
-#if VOXCONV_VW == 16
-  __mmask16 mask;
-  explicit ChannelStore(int64_t count) : mask(static_cast<__mmask16>((1u << count) - 1)) {}
-  void operator()(float* p, vec v) const { _mm512_mask_storeu_ps(p, mask, reinterpret_cast<const __m512&>(v)); }
-#else
-  __m256i mask;
-  explicit ChannelStore(int64_t count)
-      : mask(_mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))) {}
-  void operator()(float* p, vec v) const { _mm256_maskstore_ps(p, mask, reinterpret_cast<const __m256&>(v)); }
-#endif
-};
 #endif
 
 // Bias, relu and the scattered stores of the finished outputs of this pass.
