@@ -1,5 +1,5 @@
 // The fast engine's Winograd family: F(2x2x2, 3x3x3) tiles (see
-// kernels/winograd_kernels.inl for the arithmetic). The weights are transformed once; a
+// kernels/winograd_family.cpp for the arithmetic). The weights are transformed once; a
 // task takes a run of up to four pairs of output planes (each pair dilation apart) and
 // walks its pairs of output rows, converting each input row once per task into a ring of
 // four rows per input plane.

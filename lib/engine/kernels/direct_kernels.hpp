@@ -1,6 +1,6 @@
 #pragma once
 // Interface between the fast engine (conv3d_fast.cpp) and its per-ISA kernel builds.
-// Each ISA's translation unit compiles direct_kernels.inl with its own vector width and
+// Each ISA compiles the kernel families (kernel_simd.inl) with its own vector width and
 // flags and exposes one KernelTable; the engine picks a table at run time.
 #include <algorithm>
 #include <cstdint>

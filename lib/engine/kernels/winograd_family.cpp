@@ -1,7 +1,6 @@
-// Winograd F(2x2x2, 3x3x3) kernels for 3x3x3 stride-1 layers on small channel counts,
-// where a direct kernel cannot fill its vectors with channels (i and j of the issue).
-// Included by direct_kernels.inl inside its ISA namespace, for vec, load, store, splat
-// and w_nv.
+// Winograd F(2x2x2, 3x3x3) kernels for one ISA (see kernel_simd.inl), for 3x3x3 stride-1
+// layers on small channel counts, where a direct kernel cannot fill its vectors with
+// channels (i and j of the issue).
 //
 // One dimension at a time (Lavin & Gray, "Fast Algorithms for Convolutional Neural
 // Networks", 2016): two outputs y0, y1 of a 3-tap filter g over inputs d0..d3 are
@@ -18,6 +17,11 @@
 // four plain loads. Each output is computed by one fixed sequence of operations, whatever
 // the thread or the slab; y0 never reads d3 and y1 never reads d0 (in float arithmetic
 // too), which lets slabs leave out planes only the other output of a tile needs.
+#include "engine/kernels/kernel_simd.inl"
+
+namespace voxconv::engine::kernels::VOXCONV_ISA {
+
+namespace {
 
 // 4 x 4 x 4 transformed positions in (dz, hy, wx) order, computed one column wx (16
 // positions) at a time: inputs, products and the D and H output transforms of a column
@@ -279,3 +283,9 @@ void wino_row(const WinoRowArgs& a) {
     }
   }
 }
+
+}  // namespace
+
+void add_winograd_family(KernelTable& t) { t.wino_row = &wino_row; }
+
+}  // namespace voxconv::engine::kernels::VOXCONV_ISA
