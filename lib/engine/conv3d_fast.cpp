@@ -78,7 +78,7 @@ FastConv3d::FastConv3d(const Conv3dParams& params, const Tensor& kernel, const T
   check_conv_weights(p_, kernel, bias);
   if (tuning_.oc_nv < 0 || tuning_.oc_nv > kernels::kMaxOcNv)
     throw Error(ErrorKind::internal, "FastConv3dTuning::oc_nv must be 0..4");
-  const int64_t G = p_.groups, ICG = p_.ic / G, OCG = p_.oc / G, OC = p_.oc;
+  const int64_t G = p_.groups, OCG = p_.oc / G, OC = p_.oc;
   const int64_t taps = p_.kernel[0] * p_.kernel[1] * p_.kernel[2];
   const int64_t vw = isa_->vector_width;
   // Vectors per channel block: the best lane use, on ties the order 2, 3, 4, 1 (two
@@ -91,7 +91,7 @@ FastConv3d::FastConv3d(const Conv3dParams& params, const Tensor& kernel, const T
   }
   block_width_ = vw * oc_nv_;
   using Family = FastConv3dTuning::Family;
-  oc_family_ = tuning_.family == Family::oc ||
+  oc_family_ = tuning_.family == Family::oc || tuning_.family == Family::oc_winograd_w ||
                (tuning_.family != Family::w && tuning_.family != Family::winograd_w &&
                 lane_use(OCG, block_width_) >= kMinOcLaneUse);
   // Winograd tiles where the w family would run (channels too few to fill the oc
@@ -109,33 +109,48 @@ FastConv3d::FastConv3d(const Conv3dParams& params, const Tensor& kernel, const T
     if (p_.use_bias) bias_.assign(bias.data(), bias.data() + OC);
     return;
   }
-  const float* w = kernel.data();
+  // The oc family's rows of 1-D Winograd tiles along W, where they apply (VOXCONV_WINOGRAD=0
+  // or Family::oc keeps direct rows).
+  oc_winograd_w_ = oc_family_ && winograd_w_applies() && isa_->oc_wino_row[oc_nv_ - 1] != nullptr &&
+                   (tuning_.family == Family::oc_winograd_w ||
+                    (tuning_.family == Family::automatic && winograd_allowed));
   if (oc_family_) {
-    blocks_ = (OCG + block_width_ - 1) / block_width_;
-    packed_.assign(static_cast<size_t>(G * blocks_ * taps * ICG * block_width_), 0.0f);
-    bias_.assign(static_cast<size_t>(G * blocks_ * block_width_), 0.0f);
-    for (int64_t g = 0; g < G; ++g)
-      for (int64_t b = 0; b < blocks_; ++b)
-        for (int64_t j = 0; j < block_width_ && b * block_width_ + j < OCG; ++j) {
-          const int64_t oc = g * OCG + b * block_width_ + j;
-          float* dst = packed_.data() + ((g * blocks_ + b) * taps * ICG) * block_width_ + j;
-          for (int64_t t = 0; t < taps; ++t)
-            for (int64_t c = 0; c < ICG; ++c) dst[(t * ICG + c) * block_width_] = w[(t * ICG + c) * OC + oc];
-          if (p_.use_bias) bias_[static_cast<size_t>((g * blocks_ + b) * block_width_ + j)] = bias.data()[oc];
-        }
+    pack_oc_blocks(oc_winograd_w_ ? winograd_w_kernel(kernel).data() : kernel.data(), packed_taps(), bias);
   } else {
     // Rows of 1-D Winograd tiles where the output width makes them pay (run_w_planes).
     winograd_w_ = winograd_w_applies() && (tuning_.family == Family::winograd_w ||
                                            (tuning_.family == Family::automatic && winograd_allowed));
-    if (winograd_w_) transform_winograd_w_weights(kernel);
-    packed_.resize(static_cast<size_t>(G * taps * ICG * OCG));
-    for (int64_t g = 0; g < G; ++g)
-      for (int64_t t = 0; t < taps; ++t)
-        for (int64_t c = 0; c < ICG; ++c)
-          for (int64_t o = 0; o < OCG; ++o)
-            packed_[static_cast<size_t>(((g * taps + t) * ICG + c) * OCG + o)] = w[(t * ICG + c) * OC + g * OCG + o];
+    if (winograd_w_) winograd_w_packed_ = pack_w_family(winograd_w_kernel(kernel).data(), p_.kernel[0] * p_.kernel[1] * 4);
+    packed_ = pack_w_family(kernel.data(), taps);
     if (p_.use_bias) bias_.assign(bias.data(), bias.data() + OC);
   }
+}
+
+void FastConv3d::pack_oc_blocks(const float* w, int64_t taps, const Tensor& bias) {
+  const int64_t G = p_.groups, ICG = p_.ic / G, OCG = p_.oc / G, OC = p_.oc;
+  blocks_ = (OCG + block_width_ - 1) / block_width_;
+  packed_.assign(static_cast<size_t>(G * blocks_ * taps * ICG * block_width_), 0.0f);
+  bias_.assign(static_cast<size_t>(G * blocks_ * block_width_), 0.0f);
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t b = 0; b < blocks_; ++b)
+      for (int64_t j = 0; j < block_width_ && b * block_width_ + j < OCG; ++j) {
+        const int64_t oc = g * OCG + b * block_width_ + j;
+        float* dst = packed_.data() + ((g * blocks_ + b) * taps * ICG) * block_width_ + j;
+        for (int64_t t = 0; t < taps; ++t)
+          for (int64_t c = 0; c < ICG; ++c) dst[(t * ICG + c) * block_width_] = w[(t * ICG + c) * OC + oc];
+        if (p_.use_bias) bias_[static_cast<size_t>((g * blocks_ + b) * block_width_ + j)] = bias.data()[oc];
+      }
+}
+
+AlignedVector<float> FastConv3d::pack_w_family(const float* w, int64_t taps) const {
+  const int64_t G = p_.groups, ICG = p_.ic / G, OCG = p_.oc / G, OC = p_.oc;
+  AlignedVector<float> packed(static_cast<size_t>(G * taps * ICG * OCG));
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t t = 0; t < taps; ++t)
+      for (int64_t c = 0; c < ICG; ++c)
+        for (int64_t o = 0; o < OCG; ++o)
+          packed[static_cast<size_t>(((g * taps + t) * ICG + c) * OCG + o)] = w[(t * ICG + c) * OC + g * OCG + o];
+  return packed;
 }
 
 bool FastConv3d::is_flat_pointwise() const {
@@ -149,7 +164,8 @@ std::string FastConv3d::describe(const Dims& src_dims) const {
   if (winograd_w_ && src_dims.empty()) return std::string(isa_->isa) + "/w+winograd-w";
   if (winograd_w_ && winograd_w_pays(output_dims(src_dims)[3])) return std::string(isa_->isa) + "/winograd-w";
   if (!oc_family_) return std::string(isa_->isa) + "/w";
-  return std::string(isa_->isa) + (is_flat_pointwise() ? "/pointwise" : "/oc") + std::to_string(oc_nv_);
+  return std::string(isa_->isa) + (is_flat_pointwise() ? "/pointwise" : "/oc") + std::to_string(oc_nv_) +
+         (oc_winograd_w_ ? "-winograd-w" : "");
 }
 
 Dims FastConv3d::output_dims(const Dims& src_dims) const {
@@ -225,10 +241,11 @@ void FastConv3d::finish_lines(float* out, int64_t lines, int64_t w) const {
 namespace {
 
 // Fields of OcRowArgs shared by every task of a run.
-kernels::OcRowArgs oc_args_for_group(const Conv3dParams& p, int64_t g, const float* packed, const float* bias,
-                                     int64_t blocks, int64_t block_width) {
+// packed_taps: weight taps per channel in `packed` (the kernel's, or Winograd rows' KD * KH * 4).
+kernels::OcRowArgs oc_args_for_group(const Conv3dParams& p, int64_t g, const float* packed, int64_t packed_taps,
+                                     const float* bias, int64_t blocks, int64_t block_width) {
   const int64_t ICG = p.ic / p.groups, OCG = p.oc / p.groups;
-  const int64_t weight_rows = p.kernel[0] * p.kernel[1] * p.kernel[2] * ICG;
+  const int64_t weight_rows = packed_taps * ICG;
   kernels::OcRowArgs a{};
   a.packed = packed + g * blocks * weight_rows * block_width;
   a.weight_rows = weight_rows;
@@ -248,6 +265,10 @@ int64_t FastConv3d::oc_tile_height(int64_t kw, int64_t kw_gap, int64_t step) con
   shape.kw_gap = kw_gap;
   shape.step = step;
   return isa_->oc_row_mr[oc_nv_ - 1](shape);
+}
+
+int64_t FastConv3d::packed_taps() const {
+  return p_.kernel[0] * p_.kernel[1] * (oc_winograd_w_ ? 4 : p_.kernel[2]);
 }
 
 void FastConv3d::run_pointwise(const Tensor& src, Tensor& dst, const DepthSlab& slab, ThreadPool& pool) const {
@@ -271,7 +292,7 @@ void FastConv3d::run_pointwise(const Tensor& src, Tensor& dst, const DepthSlab& 
     float* out = dst.data() + (n * positions + p0) * p_.oc;
     for (int64_t g = 0; g < p_.groups; ++g) {
       const kernels::OcTap tap{in + g * (p_.ic / p_.groups), 0};
-      kernels::OcRowArgs a = oc_args_for_group(p_, g, packed_.data(), bias_.data(), blocks_, block_width_);
+      kernels::OcRowArgs a = oc_args_for_group(p_, g, packed_.data(), packed_taps(), bias_.data(), blocks_, block_width_);
       a.taps = &tap;
       a.tap_count = 1;
       a.channels = p_.ic / p_.groups;
@@ -297,17 +318,24 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
   const int64_t SW = p_.strides[2], DW = p_.dilation[2];
   const int64_t ICG = IC / p_.groups, OCG = OC / p_.groups;
   const int64_t pw = plan.axis[2].pad_before;
-  // Rows are used in place unless the window leaves them: then a zero-padded copy.
+  // Rows are used in place unless the window leaves them: then a zero-padded copy. Winograd
+  // rows read every input row converted (oc_wino_convert_row): 4 U_j per tile of two outputs.
+  const bool wino = oc_winograd_w_;
+  const int64_t wino_tiles = wino ? kernels::wino_w_tiles(OW, DW) : 0;
   const int64_t iw_padded = std::max(IW + pw + plan.axis[2].pad_after, (OW - 1) * SW + (KW - 1) * DW + 1);
-  const bool needs_copy = pw > 0 || (OW - 1) * SW + (KW - 1) * DW >= IW;
-  const int64_t row_floats = iw_padded * IC;
-  const auto kernel = isa_->oc_row[oc_nv_ - 1];
+  const bool needs_copy = wino || pw > 0 || (OW - 1) * SW + (KW - 1) * DW >= IW;
+  const int64_t row_floats = wino ? wino_tiles * 4 * IC : iw_padded * IC;
+  const auto kernel = wino ? isa_->oc_wino_row[oc_nv_ - 1] : isa_->oc_row[oc_nv_ - 1];
+  const int64_t row_taps = wino ? 4 : KW;  // weight rows per (kd, kh) row and channel
+  const int64_t planar_floats =
+      wino ? kernels::wino_w_planar_len(isa_->vector_width, kernels::wino_w_run_len(*isa_, OW, DW), DW) : 0;
   // Where the window leaves the row only near its ends, the tiles in between read the row in
   // place and only the end tiles read zero-padded copies of their own columns (copying whole
   // rows cost strided e, whose one padding column is on the right, 5%). The row is cut where
   // the kernel cuts it into tiles, so every tile keeps its size.
-  const int64_t mr = oc_tile_height(KW, DW * IC, SW * IC);
-  const int64_t tiles = (OW + mr - 1) / mr, small_tile = OW / tiles, large_tiles = OW % tiles;
+  const int64_t mr = wino ? kernels::oc_wino_tile_pairs(isa_->accumulators, oc_nv_) : oc_tile_height(KW, DW * IC, SW * IC);
+  const int64_t positions = wino ? wino_tiles : OW;  // of the kernel's tiles (Winograd: pairs of outputs)
+  const int64_t tiles = (positions + mr - 1) / mr, small_tile = positions / tiles, large_tiles = positions % tiles;
   const auto tile_start = [&](int64_t k) { return k * small_tile + std::min(k, large_tiles); };
   // Outputs [o_lo, o_hi) read only columns inside the row; tiles [k_lo, k_hi) lie among them.
   const int64_t o_lo = (pw + SW - 1) / SW, reach = IW - 1 + pw - (KW - 1) * DW;
@@ -317,7 +345,7 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
   for (k_hi = k_lo; k_hi < tiles && tile_start(k_hi + 1) <= o_hi;) ++k_hi;
   // (Not for one-channel rows: the L2 queue below, which fetches the rows read in place, leaves
   // them out, and without the copy's sequential read first layers ran 5-7% slower.)
-  const bool ends_only = needs_copy && k_hi > k_lo && ICG > 1;
+  const bool ends_only = !wino && needs_copy && k_hi > k_lo && ICG > 1;
   const int64_t mid_begin = tile_start(k_lo), mid_end = tile_start(k_hi);
   // Columns of the left end's copy (from -pw) and of the right end's (from right_first).
   const int64_t left_cols = mid_begin > 0 ? (mid_begin - 1) * SW + (KW - 1) * DW + 1 : 0;
@@ -370,6 +398,9 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
     thread_local std::vector<const float*> rows;      // [kd][kh] of the current output row
     thread_local std::vector<const float*> in_rows;   // [kd][kh]: the input rows themselves
     thread_local std::vector<kernels::OcTap> taps;
+    thread_local AlignedVector<float> planar;  // Winograd rows of one channel: the padded row
+    if (wino && IC == 1 && planar.size() < static_cast<size_t>(planar_floats))
+      planar.resize(static_cast<size_t>(planar_floats));
     const int64_t n = task / tasks_per_sample, plane_group = plane_group_of(task);
     int64_t planes = 0;  // of the group inside the slab
     while (planes < planes_per_task && group_plane(plane_group, planes) < OD) ++planes;
@@ -399,7 +430,9 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
             // Copied on first use, just before the kernel reads it: the whole padded row, or its ends.
             if (needs_copy) {
               float* buf = scratch.data() + slot * copy_floats;
-              if (ends_only) {
+              if (wino) {
+                isa_->oc_wino_convert_row(in_row, IW, IC, pw, DW, wino_tiles, planar.data(), buf);
+              } else if (ends_only) {
                 copy_columns(in_row, -pw, left_cols, buf);
                 copy_columns(in_row, right_first, right_cols, buf + left_cols * IC);
               } else {
@@ -449,12 +482,13 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
         // stores and so waited for every older store to drain, the row's output tiles included
         // (12% of a first layer's time, whose rows are short).
         taps.resize(static_cast<size_t>(KD * KH));
-        kernels::OcRowArgs a = oc_args_for_group(p_, g, packed_.data(), bias_.data(), blocks_, block_width_);
+        kernels::OcRowArgs a = oc_args_for_group(p_, g, packed_.data(), packed_taps(), bias_.data(), blocks_, block_width_);
         a.taps = taps.data();
         a.channels = ICG;
-        a.kw = KW;
-        a.kw_gap = DW * IC;
-        a.step = SW * IC;
+        a.kw = row_taps;
+        a.kw_gap = wino ? IC : DW * IC;
+        a.step = wino ? 4 * IC : SW * IC;
+        a.wino_dw = DW;
         a.prefetch_out = true;
         a.stream_out = stream;
         a.prefetch_l2 = queue.count > 0 ? &queue : nullptr;
@@ -465,7 +499,7 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
           for (int64_t t = 0; t < KD * KH; ++t)
             if (rows[static_cast<size_t>(t)] != nullptr) {
               taps[static_cast<size_t>(tap_count)].x = from[static_cast<size_t>(t)] + offset + g * ICG;
-              taps[static_cast<size_t>(tap_count)].w_row = t * KW * ICG;
+              taps[static_cast<size_t>(tap_count)].w_row = t * row_taps * ICG;
               ++tap_count;
             }
           a.tap_count = tap_count;

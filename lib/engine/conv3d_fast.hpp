@@ -29,8 +29,10 @@ const kernels::KernelTable& best_kernel_table();
 struct FastConv3dTuning {
   // winograd: where the layer allows it (3x3x3, stride 1, one group), else as automatic;
   // winograd_w: the w family's 1-D Winograd rows where they apply (kw 3, stride 1 along W),
-  // else the w family.
-  enum class Family { automatic, oc, w, winograd, winograd_w };
+  // else the w family; oc: the oc family's direct rows; oc_winograd_w: the oc family's 1-D
+  // Winograd rows where they apply, else its direct rows (automatic takes them where the
+  // oc family runs and they apply).
+  enum class Family { automatic, oc, w, winograd, winograd_w, oc_winograd_w };
   Family family = Family::automatic;
   int oc_nv = 0;                 // oc family: vectors per output-channel block, 1..4 (0: chosen)
   int64_t w_band_rows = 0;       // w family: output rows per band of converted input (0: chosen)
@@ -80,8 +82,14 @@ class FastConv3d {
   // Whether they take fewer products than direct rows at output width ow (tiles lost to W
   // classes included), or are forced.
   bool winograd_w_pays(int64_t ow) const;
-  // The Keras kernel to winograd_w_packed_.
-  void transform_winograd_w_weights(const Tensor& kernel);
+  // The Keras kernel (KD, KH, 3, ICG, OC) transformed along W for 1-D Winograd rows, in the
+  // same layout with 4 taps G g per (kd, kh) row: (KD * KH * 4, ICG, OC).
+  std::vector<float> winograd_w_kernel(const Tensor& kernel) const;
+  // A kernel in Keras' layout with `taps` taps per (ICG, OC) to packed_ and bias_ in the
+  // oc family's blocks (sets blocks_).
+  void pack_oc_blocks(const float* w, int64_t taps, const Tensor& bias);
+  // A kernel in Keras' layout with `taps` taps, in the w family's layout [g][tap][icg][ocg].
+  AlignedVector<float> pack_w_family(const float* w, int64_t taps) const;
   bool is_flat_pointwise() const;
   // Activation on `lines` output lines of `w` voxels a task has just written.
   void finish_lines(float* out, int64_t lines, int64_t w) const;
@@ -92,6 +100,8 @@ class FastConv3d {
   // Output positions per register tile of the oc kernel for rows of this shape (taps kw,
   // kw_gap floats apart; outputs step floats apart).
   int64_t oc_tile_height(int64_t kw, int64_t kw_gap, int64_t step) const;
+  // Weight taps per channel in the oc family's packed_: the kernel's, or KD * KH * 4.
+  int64_t packed_taps() const;
 
   Conv3dParams p_;
   const kernels::KernelTable* isa_;
@@ -99,10 +109,13 @@ class FastConv3d {
   bool oc_family_ = false;
   bool winograd_ = false;
   bool winograd_w_ = false;     // w family: rows of 1-D Winograd tiles along W where they pay
+  bool oc_winograd_w_ = false;  // oc family: rows of 1-D Winograd tiles along W
   int oc_nv_ = 0;               // oc family: vectors per block
   int64_t blocks_ = 0;          // oc family: output-channel blocks per group
   int64_t block_width_ = 0;     // oc family: columns per block
-  AlignedVector<float> packed_;  // oc family: [g][block][tap][icg][block_width]; w family: [g][tap][icg][ocg]
+  // oc family: [g][block][tap][icg][block_width] (Winograd rows: tap (kd, kh) * 4 + j, G g
+  // along W); w family: [g][tap][icg][ocg].
+  AlignedVector<float> packed_;
   // w family's 1-D Winograd rows: [g][(kd, kh) * 4 + j][icg][ocg], G g along W.
   AlignedVector<float> winograd_w_packed_;
   AlignedVector<float> bias_;    // oc family: [g][block][block_width]; w and Winograd families: [oc]

@@ -77,21 +77,20 @@ bool FastConv3d::winograd_w_pays(int64_t ow) const {
   return vw < 16 || tiles <= kWinogradWMaxTiles;
 }
 
-void FastConv3d::transform_winograd_w_weights(const Tensor& kernel) {
-  const int64_t G = p_.groups, ICG = p_.ic / G, OCG = p_.oc / G, OC = p_.oc;
+std::vector<float> FastConv3d::winograd_w_kernel(const Tensor& kernel) const {
+  const int64_t ICG = p_.ic / p_.groups, OC = p_.oc;
   const int64_t rows = p_.kernel[0] * p_.kernel[1];
   const float* w = kernel.data();  // (kd, kh, kw, icg, oc)
-  winograd_w_packed_.assign(static_cast<size_t>(G * rows * 4 * ICG * OCG), 0.0f);
-  for (int64_t g = 0; g < G; ++g)
-    for (int64_t r = 0; r < rows; ++r)
+  std::vector<float> u(static_cast<size_t>(rows * 4 * ICG * OC));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int j = 0; j < 4; ++j)
       for (int64_t c = 0; c < ICG; ++c)
-        for (int64_t o = 0; o < OCG; ++o)
-          for (int j = 0; j < 4; ++j) {
-            double sum = 0.0;  // exact: multiples of 1/2, rounded once
-            for (int k = 0; k < 3; ++k) sum += kG[j][k] * w[((r * 3 + k) * ICG + c) * OC + g * OCG + o];
-            winograd_w_packed_[static_cast<size_t>((((g * rows + r) * 4 + j) * ICG + c) * OCG + o)] =
-                static_cast<float>(sum);
-          }
+        for (int64_t o = 0; o < OC; ++o) {
+          double sum = 0.0;  // exact: multiples of 1/2, rounded once
+          for (int k = 0; k < 3; ++k) sum += kG[j][k] * w[((r * 3 + k) * ICG + c) * OC + o];
+          u[static_cast<size_t>(((r * 4 + j) * ICG + c) * OC + o)] = static_cast<float>(sum);
+        }
+  return u;
 }
 
 void FastConv3d::run_winograd(const Tensor& src, Tensor& dst, const ConvPlan& plan, const DepthSlab& slab,

@@ -96,7 +96,14 @@ struct OcRowArgs {
   // caller ends each task with stream_fence().
   bool stream_out;
   L2PrefetchQueue* prefetch_l2;  // or nullptr
+  // oc_wino_row only: the dilation along W. Taps then point at oc_wino_convert_row's rows
+  // (kw_gap: ic, step: 4 ic) and weight rows ((kd, kh) * 4 + j) * icg; ow is the output width.
+  int64_t wino_dw;
 };
+
+// Tile pairs per register tile of the oc family's Winograd rows: four accumulator sets
+// of nv vectors each (0: none for this nv).
+constexpr int oc_wino_tile_pairs(int accumulators, int nv) { return accumulators / (4 * nv); }
 
 // The width-vectorized family for small channel counts: rows are planar and split by
 // W phase: row[(phase * IC + ic) * phase_len + j] = padded input at W = j*sw + phase.
@@ -158,6 +165,14 @@ struct KernelTable {
   // output positions per register tile it uses for a row of this shape (kw, kw_gap, step).
   void (*oc_row[kMaxOcNv])(const OcRowArgs&);
   int (*oc_row_mr[kMaxOcNv])(const OcRowArgs&);
+  // Its rows as 1-D Winograd F(2, 3) tiles along W (kw 3, stride 1 along W), by nv as above
+  // (nullptr where oc_wino_tile_pairs is 0), and the conversion of one input row (iw columns
+  // of ic channels, pw columns of padding before it) to U = B^T d of its first `tiles`
+  // tiles: buf[(t * 4 + j) * ic + c]. One-channel rows go through `planar` scratch
+  // (wino_w_planar_len(vector_width, wino_w_run_len(...), dw) floats).
+  void (*oc_wino_row[kMaxOcNv])(const OcRowArgs&);
+  void (*oc_wino_convert_row)(const float* in_row, int64_t iw, int64_t ic, int64_t pw, int64_t dw, int64_t tiles,
+                              float* planar, float* buf);
   int max_oc_block;   // largest oc_count of the w family
   int w_nv;           // vectors per W tile of the w family (for padding the row buffers)
   void (*w_row)(const WRowArgs&);

@@ -89,6 +89,49 @@ constexpr int64_t kLineFloats = 64 / sizeof(float);
 constexpr int w_nv(int ocb) { return std::min(4, VOXCONV_ACC / ocb); }
 constexpr int kMaxOcb = VOXCONV_ACC / 2;
 
+// ---- 1-D Winograd F(2, 3) tiles along W: the input transform (w and oc families) ----
+
+// The d_j of kVW consecutive tiles from a multiple of kVW, read from the planar padded row
+// p at the first tile's input (p + w0 + j * dw): for DW dividing a vector, the first DW of
+// every 2 DW floats over two vectors; DW = 0 stands for dilations that a vector divides,
+// where the tiles' inputs are consecutive.
+// Lanes I of the two vectors a, b (b's lanes numbered from kVW on) that hold the first DW
+// of every 2 DW floats. (__builtin_shufflevector: GCC 12 and clang alike.)
+template <int DW, size_t... I>
+inline vec wino_w_compact(vec a, vec b, std::index_sequence<I...>) {
+  return __builtin_shufflevector(a, b, static_cast<int>(I / DW * 2 * DW + I % DW)...);
+}
+
+template <int DW>
+inline vec wino_w_inputs(const float* p) {
+  if constexpr (DW == 0) return load(p);
+  else return wino_w_compact<DW>(load(p), load(p + kVW), std::make_index_sequence<kVW>{});
+}
+
+template <int DW, typename Sink>
+void wino_w_transform_run(const float* p, int64_t dw, int64_t run_len, Sink& sink) {
+  for (int64_t t0 = 0; t0 < run_len; t0 += kVW) {
+    const float* x = p + wino_w_first_output(t0, dw);
+    const vec d0 = wino_w_inputs<DW>(x), d1 = wino_w_inputs<DW>(x + dw), d2 = wino_w_inputs<DW>(x + 2 * dw),
+              d3 = wino_w_inputs<DW>(x + 3 * dw);
+    sink(t0, d0 - d2, d1 + d2, d2 - d1, d1 - d3);
+  }
+}
+
+// Calls sink(t0, U0, U1, U2, U3) with U = B^T d of tiles t0 .. t0 + kVW - 1 for t0 = 0, kVW,
+// .. < run_len (whole vectors), from the planar padded row p (wino_w_planar_len floats), if
+// dilation dw has a vector path (wino_w_vector_conversion); returns whether it had.
+template <typename Sink>
+bool wino_w_transform_vectors(const float* p, int64_t dw, int64_t run_len, Sink&& sink) {
+  if (dw % kVW == 0) wino_w_transform_run<0>(p, dw, run_len, sink);
+  else if (dw == 1) wino_w_transform_run<1>(p, dw, run_len, sink);
+  else if (dw == 2) wino_w_transform_run<2>(p, dw, run_len, sink);
+  else if (dw == 4) wino_w_transform_run<4>(p, dw, run_len, sink);  // (kVW 4 takes the first branch)
+  else if (dw == 8) wino_w_transform_run<8>(p, dw, run_len, sink);
+  else return false;
+  return true;
+}
+
 }  // namespace
 
 }  // namespace voxconv::engine::kernels::VOXCONV_ISA

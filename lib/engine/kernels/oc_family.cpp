@@ -221,7 +221,7 @@ struct OcShared {
 // Calls Kernel's tiles of size MR for a run-time size in [LOW, MR].
 template <int NV, int MR, typename Kernel, int LOW = 1>
 void oc_tiles_of_size(const OcRowArgs& a, int64_t size, int64_t ow0, int64_t tiles, int64_t block) {
-  if constexpr (MR >= LOW) {
+  if constexpr (MR >= LOW && MR >= 1) {
     if (size == MR) return Kernel::template run<MR, NV>(a, ow0, tiles, block);
     oc_tiles_of_size<NV, MR - 1, Kernel, LOW>(a, size, ow0, tiles, block);
   }
@@ -244,10 +244,11 @@ constexpr int oc_mr_shared(int nv, int kw) { return (kVectorRegisters - 4 - kw *
 inline int64_t oc_row_tile_count(int64_t ow, int mr) { return (ow + mr - 1) / mr; }
 
 // LOW: the smallest tile size instantiated (rows at least MR wide need only MR / 2).
+// `positions`: output positions of the row (Winograd rows: pairs of outputs).
 template <int NV, int MR, typename Kernel, int LOW = 1>
-void oc_row_tiles(const OcRowArgs& a) {
-  const int64_t tiles = oc_row_tile_count(a.ow, MR);
-  const int64_t small = a.ow / tiles, large_count = a.ow % tiles;
+void oc_row_tiles(const OcRowArgs& a, int64_t positions) {
+  const int64_t tiles = oc_row_tile_count(positions, MR);
+  const int64_t small = positions / tiles, large_count = positions % tiles;
   for (int64_t block = 0; block < a.blocks; ++block) {
     if (large_count > 0) oc_tiles_of_size<NV, MR, Kernel, LOW>(a, small + 1, 0, large_count, block);
     oc_tiles_of_size<NV, MR, Kernel, LOW>(a, small, large_count * (small + 1), tiles - large_count, block);
@@ -274,12 +275,12 @@ void oc_row_shared(const OcRowArgs& a) {
     // GCC a minute on the AVX-512 build). The sums are the same either way.
     constexpr int LOW = MR / 2;
     const bool dense = a.step == SW * a.channels;  // no groups: a column is this group's channels
-    if (a.ow < MR) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false>>(a);
-    else if (a.channels == 1 && a.step == SW) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, true>, LOW>(a);
-    else if (dense && a.channels == 16) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 16>, LOW>(a);
-    else if (dense && a.channels == 32) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 32>, LOW>(a);
-    else if (dense && a.channels == 64) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 64>, LOW>(a);
-    else oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false>>(a);
+    if (a.ow < MR) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false>>(a, a.ow);
+    else if (a.channels == 1 && a.step == SW) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, true>, LOW>(a, a.ow);
+    else if (dense && a.channels == 16) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 16>, LOW>(a, a.ow);
+    else if (dense && a.channels == 32) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 32>, LOW>(a, a.ow);
+    else if (dense && a.channels == 64) oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false, 64>, LOW>(a, a.ow);
+    else oc_row_tiles<NV, MR, OcShared<KW, DW, SW, false>>(a, a.ow);
   }
 }
 
@@ -306,7 +307,7 @@ void oc_row_nv(const OcRowArgs& a) {
   const bool shared = with_shared_kernel<NV>(a, [&](auto kw, auto dw, auto sw) {
     oc_row_shared<NV, decltype(kw)::value, decltype(dw)::value, decltype(sw)::value>(a);
   });
-  if (!shared) oc_row_tiles<NV, oc_mr(NV), OcGeneral>(a);
+  if (!shared) oc_row_tiles<NV, oc_mr(NV), OcGeneral>(a, a.ow);
 }
 
 // The tile height oc_row_nv<NV> uses for this row (the tiles are as equal as that allows).
@@ -317,12 +318,187 @@ int oc_row_mr(const OcRowArgs& a) {
   return mr;
 }
 
+// ---- 1-D Winograd rows along W ------------------------------------------------------
+
+// F(2, 3) along W (kw 3, stride 1 along W; Lavin & Gray 2016, as in winograd_family.cpp):
+// tile t pairs the outputs o = wino_w_first_output(t, dw) and o + dw, whose inputs d0..d3
+// lie at o - pw + {0, 1, 2, 3} dw. oc_wino_convert_row makes each input row's U = B^T d
+// once: x[(t * 4 + j) * ic + c], so that a row of tiles reads like a direct row of kw 4
+// (the U_j, kw_gap ic apart; tiles step = 4 ic apart) whose taps j sum into their own
+// accumulators M_j, meeting the transformed weights G g (weight rows ((kd, kh) * 4 + j) *
+// icg + c). Then y0 = M0 + M1 + M2 and y1 = M1 - M2 - M3, the bias starting M1: 4 instead
+// of 6 products per pair of outputs, kernel row, channel and output channel.
+// Each M_j sums the (kd, kh) rows in order, channels in order within a row.
+
+constexpr int oc_mr_wino(int nv) { return oc_wino_tile_pairs(VOXCONV_ACC, nv); }
+
+template <int MR, int NV, int CH = 0>
+void oc_wino_tiles(const OcRowArgs& a, int64_t t0, int64_t tiles, int64_t block) {
+  constexpr int NB = NV * kVW;
+  // CH > 0: rows of exactly CH channels (one group), whose offsets are then constants.
+  const int64_t channels = CH > 0 ? CH : a.channels;
+  const int64_t gap = CH > 0 ? CH : a.kw_gap, step = CH > 0 ? 4 * CH : a.step;
+  const float* wblock = a.packed + block * a.weight_rows * NB;
+  const int64_t valid = block == a.blocks - 1 ? a.valid_last : NB;
+  const bool stream = can_stream(a);
+  [[maybe_unused]] const bool prefetch_weights = a.weight_rows * NB * static_cast<int64_t>(sizeof(float)) > kL1WeightBytes;
+  const int64_t dw = a.wino_dw;
+  for (int64_t tile = 0; tile < tiles; ++tile, t0 += MR) {
+    vec acc[4][MR][NV];
+    #pragma GCC unroll 32
+    for (int m = 0; m < MR; ++m)
+      #pragma GCC unroll 32
+      for (int v = 0; v < NV; ++v) acc[0][m][v] = acc[2][m][v] = acc[3][m][v] = vec{};
+    init_tile<MR, NV>(acc[1], a.bias + block * NB);
+    for (int64_t r = 0; r < a.tap_count; ++r) {
+      if (a.prefetch_l2) a.prefetch_l2->issue();
+      const float* x = a.taps[r].x + t0 * step;
+      asm("" : "+r"(x));  // constant offsets from x, not hoisted and spilled ones (see oc_shared_tiles)
+      const float* w = wblock + a.taps[r].w_row * NB;
+      #pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j)
+        oc_channel_sums<MR, NV, CH>(acc[j], x + j * gap, step, w + j * channels * NB, channels, prefetch_weights);
+    }
+    // y0 to acc[0], y1 to acc[1].
+    #pragma GCC unroll 32
+    for (int m = 0; m < MR; ++m)
+      #pragma GCC unroll 32
+      for (int v = 0; v < NV; ++v) {
+        const vec m1 = acc[1][m][v], m2 = acc[2][m][v];
+        acc[0][m][v] += m1 + m2;
+        acc[1][m][v] = m1 - m2 - acc[3][m][v];
+      }
+    float* out = a.out + block * NB;
+    if (dw == 1 && 2 * (t0 + MR) <= a.ow) {  // outputs 2 t0 .. 2 (t0 + MR) - 1, all in the row
+      vec y[2 * MR][NV];
+      #pragma GCC unroll 32
+      for (int m = 0; m < MR; ++m)
+        #pragma GCC unroll 32
+        for (int v = 0; v < NV; ++v) y[2 * m][v] = acc[0][m][v], y[2 * m + 1][v] = acc[1][m][v];
+      store_tile<2 * MR, NV>(y, a, out + 2 * t0 * a.out_stride, valid, stream);
+      continue;
+    }
+    #pragma GCC unroll 32
+    for (int m = 0; m < MR; ++m) {
+      const int64_t o = wino_w_first_output(t0 + m, dw);
+      vec y0[1][NV], y1[1][NV];
+      #pragma GCC unroll 32
+      for (int v = 0; v < NV; ++v) y0[0][v] = acc[0][m][v], y1[0][v] = acc[1][m][v];
+      if (o < a.ow) store_tile<1, NV>(y0, a, out + o * a.out_stride, valid, stream);
+      if (o + dw < a.ow) store_tile<1, NV>(y1, a, out + (o + dw) * a.out_stride, valid, stream);
+    }
+  }
+}
+
+template <int CH>
+struct OcWino {
+  template <int MR, int NV>
+  static void run(const OcRowArgs& a, int64_t t0, int64_t tiles, int64_t block) {
+    oc_wino_tiles<MR, NV, CH>(a, t0, tiles, block);
+  }
+};
+
+template <int NV>
+void oc_wino_row_nv(const OcRowArgs& a) {
+  constexpr int MR = oc_mr_wino(NV);
+  if constexpr (MR >= 1) {
+    constexpr int LOW = MR / 2;  // (see oc_row_shared)
+    const int64_t tiles = wino_w_tiles(a.ow, a.wino_dw);
+    const bool dense = a.step == 4 * a.channels;  // one group
+    if (tiles < MR) oc_row_tiles<NV, MR, OcWino<0>>(a, tiles);
+    else if (dense && a.channels == 1) oc_row_tiles<NV, MR, OcWino<1>, LOW>(a, tiles);
+    else if (dense && a.channels == 16) oc_row_tiles<NV, MR, OcWino<16>, LOW>(a, tiles);
+    else if (dense && a.channels == 32) oc_row_tiles<NV, MR, OcWino<32>, LOW>(a, tiles);
+    else if (dense && a.channels == 64) oc_row_tiles<NV, MR, OcWino<64>, LOW>(a, tiles);
+    else oc_row_tiles<NV, MR, OcWino<0>>(a, tiles);
+  }
+}
+
+// Lanes of a, b (b's from kVW on) that interleave units of WIDTH lanes from half HALF of each:
+// a's first unit, b's first unit, a's second, ...
+template <int HALF, int WIDTH, size_t... I>
+inline vec zip_units(vec a, vec b, std::index_sequence<I...>) {
+  return __builtin_shufflevector(
+      a, b, static_cast<int>((I / WIDTH % 2) * kVW + HALF * kVW / 2 + I / WIDTH / 2 * WIDTH + I % WIDTH)...);
+}
+template <int HALF, int WIDTH>
+inline vec zip_units(vec a, vec b) {
+  return zip_units<HALF, WIDTH>(a, b, std::make_index_sequence<kVW>{});
+}
+
+// One-channel rows: U_j of kVW tiles at a time (wino_w_transform_vectors), interleaved to
+// buf[t * 4 + j]; the row padded into `planar` first (wino_w_planar_len floats). Returns
+// false for dilations without a vector path. (Tile by tile, the conversion of a first
+// layer's rows took 28% of its time.)
+bool oc_wino_convert_one_channel(const float* in_row, int64_t iw, int64_t pw, int64_t dw, int64_t tiles,
+                                 float* planar, float* buf) {
+  const int64_t run_len = (tiles + kVW - 1) / kVW * kVW, pl = wino_w_planar_len(kVW, run_len, dw);
+  const int64_t lo = std::min(pw, pl), hi = std::clamp(pw + iw, lo, pl);
+  std::fill(planar, planar + lo, 0.0f);
+  std::memcpy(planar + lo, in_row + (lo - pw), static_cast<size_t>(hi - lo) * sizeof(float));
+  std::fill(planar + hi, planar + pl, 0.0f);
+  return wino_w_transform_vectors(planar, dw, run_len, [&](int64_t t0, vec u0, vec u1, vec u2, vec u3) {
+    const vec p0 = zip_units<0, 1>(u0, u1), p1 = zip_units<1, 1>(u0, u1);  // U0 U1 of each tile
+    const vec q0 = zip_units<0, 1>(u2, u3), q1 = zip_units<1, 1>(u2, u3);  // U2 U3
+    const vec v[4] = {zip_units<0, 2>(p0, q0), zip_units<1, 2>(p0, q0), zip_units<0, 2>(p1, q1),
+                      zip_units<1, 2>(p1, q1)};
+    if (t0 + kVW <= tiles) {
+      for (int k = 0; k < 4; ++k) store(buf + 4 * t0 + k * kVW, v[k]);
+    } else {
+      float lanes[4 * kVW];
+      for (int k = 0; k < 4; ++k) store(lanes + k * kVW, v[k]);
+      std::memcpy(buf + 4 * t0, lanes, static_cast<size_t>(4 * (tiles - t0)) * sizeof(float));
+    }
+  });
+}
+
+// One input row (iw columns of ic channels) to U = B^T d of the tiles t < tiles:
+// buf[(t * 4 + j) * ic + c], zero padding outside the row (pw columns before it).
+void oc_wino_convert_row(const float* in_row, int64_t iw, int64_t ic, int64_t pw, int64_t dw, int64_t tiles,
+                         float* planar, float* buf) {
+  if (ic == 1 && oc_wino_convert_one_channel(in_row, iw, pw, dw, tiles, planar, buf)) return;
+  for (int64_t t = 0; t < tiles; ++t) {
+    const int64_t w0 = wino_w_first_output(t, dw) - pw;
+    float* u = buf + t * 4 * ic;
+    if (w0 >= 0 && w0 + 3 * dw < iw) {
+      const float* d0 = in_row + w0 * ic;
+      const float *d1 = d0 + dw * ic, *d2 = d1 + dw * ic, *d3 = d2 + dw * ic;
+      int64_t c = 0;
+      for (; c + kVW <= ic; c += kVW) {
+        const vec x0 = load(d0 + c), x1 = load(d1 + c), x2 = load(d2 + c), x3 = load(d3 + c);
+        store(u + c, x0 - x2);
+        store(u + ic + c, x1 + x2);
+        store(u + 2 * ic + c, x2 - x1);
+        store(u + 3 * ic + c, x1 - x3);
+      }
+      for (; c < ic; ++c) {
+        const float x0 = d0[c], x1 = d1[c], x2 = d2[c], x3 = d3[c];
+        u[c] = x0 - x2, u[ic + c] = x1 + x2, u[2 * ic + c] = x2 - x1, u[3 * ic + c] = x1 - x3;
+      }
+    } else {  // a tile reaching into the padding
+      const auto at = [&](int64_t k, int64_t c) {
+        const int64_t col = w0 + k * dw;
+        return col >= 0 && col < iw ? in_row[col * ic + c] : 0.0f;
+      };
+      for (int64_t c = 0; c < ic; ++c) {
+        const float x0 = at(0, c), x1 = at(1, c), x2 = at(2, c), x3 = at(3, c);
+        u[c] = x0 - x2, u[ic + c] = x1 + x2, u[2 * ic + c] = x2 - x1, u[3 * ic + c] = x1 - x3;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void add_oc_family(KernelTable& t) {
   t.oc_row[0] = &oc_row_nv<1>, t.oc_row[1] = &oc_row_nv<2>, t.oc_row[2] = &oc_row_nv<3>, t.oc_row[3] = &oc_row_nv<4>;
   t.oc_row_mr[0] = &oc_row_mr<1>, t.oc_row_mr[1] = &oc_row_mr<2>, t.oc_row_mr[2] = &oc_row_mr<3>,
   t.oc_row_mr[3] = &oc_row_mr<4>;
+  t.oc_wino_row[0] = oc_mr_wino(1) >= 1 ? &oc_wino_row_nv<1> : nullptr;
+  t.oc_wino_row[1] = oc_mr_wino(2) >= 1 ? &oc_wino_row_nv<2> : nullptr;
+  t.oc_wino_row[2] = oc_mr_wino(3) >= 1 ? &oc_wino_row_nv<3> : nullptr;
+  t.oc_wino_row[3] = oc_mr_wino(4) >= 1 ? &oc_wino_row_nv<4> : nullptr;
+  t.oc_wino_convert_row = &oc_wino_convert_row;
 }
 
 }  // namespace voxconv::engine::kernels::VOXCONV_ISA

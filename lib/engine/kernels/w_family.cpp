@@ -199,36 +199,6 @@ void w_convert_row(const float* in_row, int64_t iw, int64_t ic, int64_t sw, int6
   }
 }
 
-// The d_j of kVW consecutive tiles from a multiple of kVW, read from the planar padded row
-// p at the first tile's input (p + w0 + j * dw): for DW dividing a vector, the first DW of
-// every 2 DW floats over two vectors; DW = 0 stands for dilations that a vector divides,
-// where the tiles' inputs are consecutive.
-// Lanes I of the two vectors a, b (b's lanes numbered from kVW on) that hold the first DW
-// of every 2 DW floats. (__builtin_shufflevector: GCC 12 and clang alike.)
-template <int DW, size_t... I>
-inline vec wino_w_compact(vec a, vec b, std::index_sequence<I...>) {
-  return __builtin_shufflevector(a, b, static_cast<int>(I / DW * 2 * DW + I % DW)...);
-}
-
-template <int DW>
-inline vec wino_w_inputs(const float* p) {
-  if constexpr (DW == 0) return load(p);
-  else return wino_w_compact<DW>(load(p), load(p + kVW), std::make_index_sequence<kVW>{});
-}
-
-template <int DW>
-void wino_w_transform_run(const float* p, int64_t dw, int64_t run_len, float* u, int64_t js) {
-  for (int64_t t0 = 0; t0 < run_len; t0 += kVW) {
-    const float* x = p + wino_w_first_output(t0, dw);
-    const vec d0 = wino_w_inputs<DW>(x), d1 = wino_w_inputs<DW>(x + dw), d2 = wino_w_inputs<DW>(x + 2 * dw),
-              d3 = wino_w_inputs<DW>(x + 3 * dw);
-    store(u + t0, d0 - d2);
-    store(u + js + t0, d1 + d2);
-    store(u + 2 * js + t0, d2 - d1);
-    store(u + 3 * js + t0, d1 - d3);
-  }
-}
-
 // U = B^T d of w_wino_tile's tiles, from the row made planar and padded first (`planar`:
 // wino_w_planar_len floats per channel), a vector of tiles at a time where
 // wino_w_vector_conversion holds, else tile by tile.
@@ -240,12 +210,13 @@ void w_wino_convert_row(const float* in_row, int64_t iw, int64_t ic, int64_t pw,
   for (int64_t c = 0; c < ic; ++c) {
     const float* p = planar + c * pl;
     float* u = buf + c * run_len;
-    if (dw % kVW == 0) wino_w_transform_run<0>(p, dw, run_len, u, js);
-    else if (dw == 1) wino_w_transform_run<1>(p, dw, run_len, u, js);
-    else if (dw == 2) wino_w_transform_run<2>(p, dw, run_len, u, js);
-    else if (dw == 4) wino_w_transform_run<4>(p, dw, run_len, u, js);  // (kVW 4 takes the first branch)
-    else if (dw == 8) wino_w_transform_run<8>(p, dw, run_len, u, js);
-    else
+    const auto store_runs = [&](int64_t t0, vec u0, vec u1, vec u2, vec u3) {
+      store(u + t0, u0);
+      store(u + js + t0, u1);
+      store(u + 2 * js + t0, u2);
+      store(u + 3 * js + t0, u3);
+    };
+    if (!wino_w_transform_vectors(p, dw, run_len, store_runs))
       for (int64_t t = 0; t < run_len; ++t) {
         const float* x = p + wino_w_first_output(t, dw);
         const float d0 = x[0], d1 = x[dw], d2 = x[2 * dw], d3 = x[3 * dw];

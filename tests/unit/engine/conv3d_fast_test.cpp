@@ -232,6 +232,67 @@ TEST(FastConv3d, WinogradWMatchesReference) {
   }
 }
 
+// The oc family's 1-D Winograd rows against the reference, forced on the same shapes with
+// every block width (1 to 4 vectors of output channels; AVX2 has accumulators for 1 and 2
+// only, and runs direct rows otherwise), streamed stores too: exact on integers, within the
+// accuracy bar otherwise, on every ISA. Groups and channel counts of 1, 16, 32 and 64 reach
+// the kernels' constant-count variants; widths up to 80 their tails.
+TEST(FastConv3d, OcWinogradWMatchesReference) {
+  using Family = FastConv3dTuning::Family;
+  for (const auto* isa : available_kernel_tables()) {
+    std::mt19937 rng(1717);
+    std::vector<Shape> shapes = winograd_w_shapes(60, 43);
+    for (int64_t ic : {1, 16, 32, 64}) {  // one group, constant channel counts
+      Conv3dParams p;
+      p.ic = ic;
+      p.oc = 16;
+      p.kernel = {3, 3, 3};
+      p.padding = Padding::same;
+      p.use_bias = true;
+      shapes.push_back({{1, 3, 4, 37, ic}, p});
+      p.dilation = {1, 1, 2};
+      shapes.push_back({{1, 2, 3, 64, ic}, p});
+    }
+    for (const auto& s : shapes)
+      for (int nv = 1; nv <= kernels::kMaxOcNv; ++nv) {
+        const FastConv3dTuning tuning{Family::oc_winograd_w, nv, 0, 0};
+        const auto kd = s.p.kernel_dims();
+        const std::string name = FastConv3d(s.p, Tensor(Dims(kd.begin(), kd.end())), Tensor(Dims{s.p.oc}), isa, tuning)
+                                     .describe(s.src);
+        const bool rows = kernels::oc_wino_tile_pairs(isa->accumulators, nv) > 0;
+        EXPECT_EQ(name, std::string(isa->isa) + "/oc" + std::to_string(nv) + (rows ? "-winograd-w" : ""));
+        compare(s, isa, rng, true, tuning);
+        compare(s, isa, rng, false, tuning);
+      }
+    for (const auto& s : shapes)
+      compare(s, isa, rng, true, {Family::oc_winograd_w, 1, 0, 0, FastConv3dTuning::Streaming::on});
+  }
+}
+
+// Left to choose, the oc family takes 1-D Winograd rows where they apply (kw 3, stride 1
+// along W); Family::oc keeps direct rows.
+TEST(FastConv3d, OcFamilyChoosesWinogradRowsWhereTheyApply) {
+  Conv3dParams p;
+  p.ic = 16;
+  p.oc = 32;
+  p.kernel = {3, 3, 3};
+  p.padding = Padding::same;
+  const Tensor w(Dims{3, 3, 3, 16, 32}), b(Dims{32});
+  for (const auto* isa : available_kernel_tables()) {
+    const std::string name = isa->isa;
+    const std::string nv = "2";  // blocks of two vectors use every lane of 32 channels
+    const bool rows = kernels::oc_wino_tile_pairs(isa->accumulators, 2) > 0;
+    EXPECT_EQ(FastConv3d(p, w, b, isa).describe(), name + "/oc" + nv + (rows ? "-winograd-w" : ""));
+    EXPECT_EQ(FastConv3d(p, w, b, isa, {FastConv3dTuning::Family::oc}).describe(), name + "/oc" + nv);
+    Conv3dParams strided = p;
+    strided.strides = {1, 1, 2};
+    EXPECT_EQ(FastConv3d(strided, w, b, isa).describe(), name + "/oc" + nv);
+    Conv3dParams wide = p;
+    wide.kernel = {3, 3, 5};
+    EXPECT_EQ(FastConv3d(wide, Tensor(Dims{3, 3, 5, 16, 32}), b, isa).describe(), name + "/oc" + nv);
+  }
+}
+
 // Left to choose, the w family takes 1-D Winograd rows where their dilation has a vector
 // conversion and, with 16-lane vectors, on rows of up to 112 tiles; direct rows elsewhere.
 TEST(FastConv3d, ChoosesWinogradRowsWhereTheyPay) {
@@ -266,9 +327,12 @@ TEST(FastConv3d, EveryFamilyAndBlockingMatchesReference) {
   tunings.push_back({Family::oc, 1, 0, 7});  // pointwise tasks of 7 positions: tails everywhere
   tunings.push_back({Family::winograd});      // where it applies
   tunings.push_back({Family::winograd_w});    // where it applies, else direct w rows
-  // Non-temporal stores (chosen for large outputs only), on every block width.
-  for (int nv = 1; nv <= kernels::kMaxOcNv; ++nv)
+  // Non-temporal stores (chosen for large outputs only), on every block width; the oc
+  // family's Winograd rows where they apply, else its direct rows.
+  for (int nv = 1; nv <= kernels::kMaxOcNv; ++nv) {
     tunings.push_back({Family::oc, nv, 0, 0, FastConv3dTuning::Streaming::on});
+    tunings.push_back({Family::oc_winograd_w, nv, 0, 0});
+  }
   for (const auto* isa : available_kernel_tables()) {
     std::mt19937 rng(4321);
     for (const auto& s : generated_shapes(40, 11))
