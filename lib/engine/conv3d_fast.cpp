@@ -51,6 +51,13 @@ constexpr double kMinOcLaneUse = 0.75;
 constexpr int64_t kWinogradMinIc = 8;
 constexpr int64_t kWinogradMinProducts = 55;
 
+// The oc family's 1-D Winograd rows pay with tiles of at least this many pairs of outputs.
+// Measured, 1 thread, GFLOP/s Winograd / direct rows: AVX-512, 3 pairs (two vectors of
+// channels: b, c, d, f) 150-158 / 110-115, 2 pairs (three: 32 -> 48 channels, 64^3)
+// 124-132 / 109-112; AVX2, 3 pairs (one vector: a) 58 / 59, 1 pair (two: b, c, d, f)
+// 68-71 / 103-109.
+constexpr int kOcWinogradMinPairs = 2;
+
 // Output rows and planes per task of the oc family (see run_oc_rows).
 constexpr int64_t kOcRowsPerTask = 8;
 constexpr int64_t kOcPlanesPerTask = 2;
@@ -109,11 +116,12 @@ FastConv3d::FastConv3d(const Conv3dParams& params, const Tensor& kernel, const T
     if (p_.use_bias) bias_.assign(bias.data(), bias.data() + OC);
     return;
   }
-  // The oc family's rows of 1-D Winograd tiles along W, where they apply (VOXCONV_WINOGRAD=0
-  // or Family::oc keeps direct rows).
+  // The oc family's rows of 1-D Winograd tiles along W, where they apply and their register
+  // tiles hold enough pairs (VOXCONV_WINOGRAD=0 or Family::oc keeps direct rows).
+  const bool oc_winograd_pays = kernels::oc_wino_tile_pairs(isa_->accumulators, oc_nv_) >= kOcWinogradMinPairs;
   oc_winograd_w_ = oc_family_ && winograd_w_applies() && isa_->oc_wino_row[oc_nv_ - 1] != nullptr &&
                    (tuning_.family == Family::oc_winograd_w ||
-                    (tuning_.family == Family::automatic && winograd_allowed));
+                    (tuning_.family == Family::automatic && winograd_allowed && oc_winograd_pays));
   if (oc_family_) {
     pack_oc_blocks(oc_winograd_w_ ? winograd_w_kernel(kernel).data() : kernel.data(), packed_taps(), bias);
   } else {

@@ -270,7 +270,7 @@ TEST(FastConv3d, OcWinogradWMatchesReference) {
 }
 
 // Left to choose, the oc family takes 1-D Winograd rows where they apply (kw 3, stride 1
-// along W); Family::oc keeps direct rows.
+// along W) and its tiles hold at least two pairs of outputs; Family::oc keeps direct rows.
 TEST(FastConv3d, OcFamilyChoosesWinogradRowsWhereTheyApply) {
   Conv3dParams p;
   p.ic = 16;
@@ -281,7 +281,8 @@ TEST(FastConv3d, OcFamilyChoosesWinogradRowsWhereTheyApply) {
   for (const auto* isa : available_kernel_tables()) {
     const std::string name = isa->isa;
     const std::string nv = "2";  // blocks of two vectors use every lane of 32 channels
-    const bool rows = kernels::oc_wino_tile_pairs(isa->accumulators, 2) > 0;
+    const bool rows = kernels::oc_wino_tile_pairs(isa->accumulators, 2) >= 2;  // AVX-512 only
+    EXPECT_EQ(rows, isa->vector_width == 16);
     EXPECT_EQ(FastConv3d(p, w, b, isa).describe(), name + "/oc" + nv + (rows ? "-winograd-w" : ""));
     EXPECT_EQ(FastConv3d(p, w, b, isa, {FastConv3dTuning::Family::oc}).describe(), name + "/oc" + nv);
     Conv3dParams strided = p;
