@@ -58,6 +58,11 @@ constexpr int64_t kWinogradMinProducts = 55;
 // 68-71 / 103-109.
 constexpr int kOcWinogradMinPairs = 2;
 
+// Bytes of copied or converted input rows an oc task may hold: a whole thread's scratch
+// (wide rows of many channels: a row of Winograd tiles of 256 channels and 256 outputs
+// takes 512 KB, 40 of them 20 MB per thread).
+constexpr int64_t kOcTaskRowBytes = int64_t{4} << 20;
+
 // Output rows and planes per task of the oc family (see run_oc_rows).
 constexpr int64_t kOcRowsPerTask = 8;
 constexpr int64_t kOcPlanesPerTask = 2;
@@ -378,12 +383,24 @@ void FastConv3d::run_oc_rows(const Tensor& src, Tensor& dst, const ConvPlan& pla
   // still share KD - 1 input planes.
   const int64_t SD = p_.strides[0], DD = p_.dilation[0];
   const int64_t SH = p_.strides[1], DH = p_.dilation[1], ph = plan.axis[1].pad_before;
-  const int64_t rows_per_task = std::min(OH, kOcRowsPerTask);
+  // A task's copies (or Winograd conversions) of the input rows it reads, in bytes: fewer
+  // rows per task, and one plane, where wide rows of many channels would exceed the budget.
+  const int64_t task_budget = tuning_.oc_task_bytes > 0 ? tuning_.oc_task_bytes : kOcTaskRowBytes;
+  const auto task_bytes = [&](int64_t rows, int64_t planes) {
+    return needs_copy ? (planes - 1 + KD) * ((rows - 1) * SH + (KH - 1) * DH + 1) * copy_floats *
+                            static_cast<int64_t>(sizeof(float))
+                      : 0;
+  };
+  int64_t rows_per_task = std::min(OH, kOcRowsPerTask);
+  while (rows_per_task > 1 && task_bytes(rows_per_task, 1) > task_budget) rows_per_task = (rows_per_task + 1) / 2;
   const int64_t row_groups = (OH + rows_per_task - 1) / rows_per_task;
   // (Under stride 2 along D two planes share one input plane in five: e -1-3%.)
   const bool planes_share = SD == 1 && KD > 1;
   const int64_t planes_per_task =
-      planes_share && N * OD * row_groups >= 16 * kOcPlanesPerTask * pool.size() ? kOcPlanesPerTask : 1;
+      planes_share && N * OD * row_groups >= 16 * kOcPlanesPerTask * pool.size() &&
+      task_bytes(rows_per_task, kOcPlanesPerTask) <= task_budget
+          ? kOcPlanesPerTask
+          : 1;
   // Plane group g: planes b * span + rd + j * DD (j < planes_per_task, inside the slab) for
   // block b = g / DD of span = planes_per_task * DD planes and residue rd = g % DD.
   const int64_t plane_span = planes_per_task * DD;

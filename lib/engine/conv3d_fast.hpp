@@ -40,6 +40,9 @@ struct FastConv3dTuning {
   // oc family: non-temporal stores of the output (automatic: outputs of 16 MB or more).
   enum class Streaming { automatic, off, on };
   Streaming streaming = Streaming::automatic;
+  // oc family: bytes of copied or converted input rows a task may hold (0: 4 MB); fewer rows
+  // per task where its rows would take more.
+  int64_t oc_task_bytes = 0;
 };
 
 class FastConv3d {

@@ -397,6 +397,34 @@ void expect_slab_matches(const FastConv3d& fast, const Conv3dParams& p, const Te
         << fast.describe();
 }
 
+// The oc family's tasks hold at most oc_task_bytes of copied or converted rows: with a budget
+// of one row's worth, tasks of one output row and one plane give the bytes of the default
+// grid (8 rows, 2 planes), direct and Winograd rows alike, exact on integers.
+TEST(FastConv3d, OcTaskRowBudgetKeepsTheBytes) {
+  using Family = FastConv3dTuning::Family;
+  Conv3dParams p;
+  p.ic = 16;
+  p.oc = 32;
+  p.kernel = {3, 3, 3};
+  p.padding = Padding::same;
+  p.use_bias = true;
+  const Dims dims{1, 9, 11, 13, 16};
+  std::mt19937 rng(31);
+  const Tensor src = random_tensor(dims, rng, true), w = random_tensor({3, 3, 3, 16, 32}, rng, true);
+  const Tensor b = random_tensor({32}, rng, true);
+  ThreadPool pool(2);
+  const Tensor want = conv3d_reference(p, src, w, b, pool);
+  for (const Family family : {Family::oc, Family::oc_winograd_w}) {
+    FastConv3dTuning tuning;
+    tuning.family = family;
+    const Tensor whole = FastConv3d(p, w, b, nullptr, tuning).run(src, pool);
+    tuning.oc_task_bytes = 1;
+    const Tensor small = FastConv3d(p, w, b, nullptr, tuning).run(src, pool);
+    ASSERT_EQ(0, std::memcmp(whole.data(), small.data(), sizeof(float) * static_cast<size_t>(whole.size())));
+    ASSERT_EQ(0, std::memcmp(whole.data(), want.data(), sizeof(float) * static_cast<size_t>(whole.size())));
+  }
+}
+
 // A volume cut into depth slabs, each given only the input planes it needs, gives the
 // bytes of the whole run, in every family (what larger-than-memory runs rely on).
 TEST(FastConv3d, DepthSlabsGiveTheBytesOfTheWholeRun) {
