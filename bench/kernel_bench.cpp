@@ -114,8 +114,9 @@ void bm_w_convert(benchmark::State& state, const KernelTable* isa, bool winograd
   const int64_t planar_len = engine::kernels::wino_w_planar_len(isa->vector_width, phase_len, dw);
   std::vector<float> planar(static_cast<size_t>(ic * planar_len));
   for (auto _ : state) {
-    if (winograd) isa->w_wino_convert_row(in.data(), iw, ic, pw, dw, phase_len, planar.data(), buf.data());
-    else isa->w_convert_row(in.data(), iw, ic, 1, pw, phase_len, buf.data());
+    const bool gather = engine::kernels::gathers_pay();
+    if (winograd) isa->w_wino_convert_row(in.data(), iw, ic, pw, dw, phase_len, gather, planar.data(), buf.data());
+    else isa->w_convert_row(in.data(), iw, ic, 1, pw, phase_len, gather, buf.data());
     benchmark::DoNotOptimize(buf.data());
   }
 }

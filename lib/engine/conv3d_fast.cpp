@@ -561,6 +561,7 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
   // phase_len columns per channel.
   const bool wino = winograd_w_ && winograd_w_pays(OW);
   const int64_t phase_len = wino ? kernels::wino_w_run_len(*isa_, OW, DW) : kernels::w_phase_len(*isa_, OW, KW, DW, SW);
+  const bool gather = kernels::gathers_pay();  // rows de-interleaved with vector gathers, or scalar loads
   const int64_t row_taps = wino ? 4 : KW;
   const int64_t row_floats = (wino ? 4 : SW) * IC * phase_len;
   const int64_t planar_floats = wino ? IC * kernels::wino_w_planar_len(isa_->vector_width, phase_len, DW) : 0;
@@ -652,8 +653,8 @@ void FastConv3d::run_w_planes(const Tensor& src, Tensor& dst, const ConvPlan& pl
         const int64_t ih = ih0 + r;
         if (ih < 0 || ih >= IH) continue;  // never read: such rows are passed as nullptr
         float* buf = slot_rows(id) + r * row_floats;
-        if (wino) isa_->w_wino_convert_row(source_row(id, ih), IW, IC, pw, DW, phase_len, planar.data(), buf);
-        else isa_->w_convert_row(source_row(id, ih), IW, IC, SW, pw, phase_len, buf);
+        if (wino) isa_->w_wino_convert_row(source_row(id, ih), IW, IC, pw, DW, phase_len, gather, planar.data(), buf);
+        else isa_->w_convert_row(source_row(id, ih), IW, IC, SW, pw, phase_len, gather, buf);
       }
     };
     std::vector<const float*> rows(static_cast<size_t>(KD * KH));

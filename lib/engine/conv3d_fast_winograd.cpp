@@ -118,6 +118,7 @@ void FastConv3d::run_winograd(const Tensor& src, Tensor& dst, const ConvPlan& pl
   // A pass reads run[t0 .. t0 + tiles_per_pass] (d2 and d3 one tile on).
   const int64_t pass_tiles = (class_tiles(0) + tiles_per_pass - 1) / tiles_per_pass * tiles_per_pass;
   const int64_t phase_len = (pass_tiles + 1 + vw - 1) / vw * vw;
+  const bool gather = kernels::gathers_pay();  // rows de-interleaved with vector gathers, or scalar loads
   const int64_t row_floats = 2 * DW * IC * phase_len;
   const int64_t scratch_floats = nt * (16 * (IC + isa_->max_oc_block) + 8 * OC) * vw;
 
@@ -204,7 +205,7 @@ void FastConv3d::run_winograd(const Tensor& src, Tensor& dst, const ConvPlan& pl
               continue;
             }
             float* buf = ring.data() + (k * kRowsPerTile + slot) * row_floats;
-            isa_->w_convert_row(plane + ih * IW * IC, IW, IC, 2 * DW, pw, phase_len, buf);
+            isa_->w_convert_row(plane + ih * IW * IC, IW, IC, 2 * DW, pw, phase_len, gather, buf);
             row = buf;
           }
         }

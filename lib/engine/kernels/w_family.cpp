@@ -176,10 +176,10 @@ inline vec gather_columns(const float* x, int64_t stride) {
 }
 
 void w_convert_row(const float* in_row, int64_t iw, int64_t ic, int64_t sw, int64_t pw, int64_t phase_len,
-                   float* buf) {
+                   bool gather, float* buf) {
   const int64_t stride = sw * ic;  // floats between the columns of one phase
   // Gather indices are 32-bit.
-  const bool gather = stride * (kVW - 1) <= static_cast<int64_t>(INT32_MAX);
+  gather = gather && kVW >= 8 && stride * (kVW - 1) <= static_cast<int64_t>(INT32_MAX);
   for (int64_t phase = 0; phase < sw; ++phase) {
     // Columns j in [lo, hi) hold input; the rest are padding.
     const int64_t first = pw > phase ? (pw - phase + sw - 1) / sw : 0;
@@ -203,9 +203,9 @@ void w_convert_row(const float* in_row, int64_t iw, int64_t ic, int64_t sw, int6
 // wino_w_planar_len floats per channel), a vector of tiles at a time where
 // wino_w_vector_conversion holds, else tile by tile.
 void w_wino_convert_row(const float* in_row, int64_t iw, int64_t ic, int64_t pw, int64_t dw, int64_t run_len,
-                        float* planar, float* buf) {
+                        bool gather, float* planar, float* buf) {
   const int64_t pl = wino_w_planar_len(kVW, run_len, dw);
-  w_convert_row(in_row, iw, ic, 1, pw, pl, planar);
+  w_convert_row(in_row, iw, ic, 1, pw, pl, gather, planar);
   const int64_t js = ic * run_len;  // floats between U_j and U_j+1
   for (int64_t c = 0; c < ic; ++c) {
     const float* p = planar + c * pl;

@@ -11,11 +11,13 @@
 namespace voxconv::engine {
 namespace {
 
-// w_convert_row against its definition, for every build this CPU runs: runs that start
-// or end inside a vector, rows shorter than one, padding wider than the row, one to 17
-// channels (the gathers' stride), strides up to the Winograd family's phase period 8.
+// w_convert_row against its definition, for every build this CPU runs, with gathers and
+// scalar loads: runs that start or end inside a vector, rows shorter than one, padding
+// wider than the row, one to 17 channels (the gathers' stride), strides up to the Winograd
+// family's phase period 8.
 TEST(WConvertRow, WritesEveryPhaseChannelAndColumnOfItsDefinition) {
-  for (const auto* isa : available_kernel_tables()) {
+  for (const auto* isa : available_kernel_tables())
+  for (const bool gather : {true, false}) {
     for (int64_t ic : {1, 2, 5, 11, 16, 17})
       for (int64_t sw : {1, 2, 3, 8})
         for (int64_t pw : {0, 1, 4, 40})
@@ -25,7 +27,7 @@ TEST(WConvertRow, WritesEveryPhaseChannelAndColumnOfItsDefinition) {
             std::vector<float> in(static_cast<size_t>(iw * ic));
             for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(i + 1);
             std::vector<float> buf(static_cast<size_t>(sw * ic * phase_len), -1.0f);
-            isa->w_convert_row(in.data(), iw, ic, sw, pw, phase_len, buf.data());
+            isa->w_convert_row(in.data(), iw, ic, sw, pw, phase_len, gather, buf.data());
             int64_t wrong = 0;
             for (int64_t phase = 0; phase < sw; ++phase)
               for (int64_t c = 0; c < ic; ++c)
@@ -34,7 +36,8 @@ TEST(WConvertRow, WritesEveryPhaseChannelAndColumnOfItsDefinition) {
                   const float want = w >= 0 && w < iw ? in[static_cast<size_t>(w * ic + c)] : 0.0f;
                   wrong += buf[static_cast<size_t>((phase * ic + c) * phase_len + j)] != want;
                 }
-            EXPECT_EQ(wrong, 0) << isa->isa << " ic " << ic << " sw " << sw << " pw " << pw << " iw " << iw;
+            EXPECT_EQ(wrong, 0) << isa->isa << " gather " << gather << " ic " << ic << " sw " << sw << " pw " << pw
+                                << " iw " << iw;
           }
   }
 }
@@ -44,7 +47,8 @@ TEST(WConvertRow, WritesEveryPhaseChannelAndColumnOfItsDefinition) {
 // that output + j * dw - pw, for dilations with a vector path (dividing a vector, or a
 // multiple of one) and without, rows shorter than a vector, padding wider than the row.
 TEST(WWinoConvertRow, WritesTheTransformedInputsOfEveryTileOfItsDefinition) {
-  for (const auto* isa : available_kernel_tables()) {
+  for (const auto* isa : available_kernel_tables())
+  for (const bool gather : {true, false}) {
     for (int64_t ic : {1, 3, 5, 11, 17})
       for (int64_t dw : {1, 2, 3, 4, 5, 8, 16, 32})
         for (int64_t pw : {0, 1, 4, 40})
@@ -57,7 +61,7 @@ TEST(WWinoConvertRow, WritesTheTransformedInputsOfEveryTileOfItsDefinition) {
             const int64_t planar_len = kernels::wino_w_planar_len(isa->vector_width, run_len, dw);
             std::vector<float> planar(static_cast<size_t>(ic * planar_len));
             std::vector<float> buf(static_cast<size_t>(4 * ic * run_len), -1.0f);
-            isa->w_wino_convert_row(in.data(), iw, ic, pw, dw, run_len, planar.data(), buf.data());
+            isa->w_wino_convert_row(in.data(), iw, ic, pw, dw, run_len, gather, planar.data(), buf.data());
             int64_t wrong = 0;
             for (int64_t c = 0; c < ic; ++c)
               for (int64_t t = 0; t < run_len; ++t) {
