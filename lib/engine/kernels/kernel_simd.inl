@@ -108,6 +108,17 @@ inline vec wino_w_inputs(const float* p) {
   else return wino_w_compact<DW>(load(p), load(p + kVW), std::make_index_sequence<kVW>{});
 }
 
+// U = B^T d of one tile's inputs d0..d3 (floats or vectors of them): U_j to u + j * js.
+inline void wino_w_store_u(float* u, int64_t js, float d0, float d1, float d2, float d3) {
+  u[0] = d0 - d2, u[js] = d1 + d2, u[2 * js] = d2 - d1, u[3 * js] = d1 - d3;
+}
+inline void wino_w_store_u(float* u, int64_t js, vec d0, vec d1, vec d2, vec d3) {
+  store(u, d0 - d2);
+  store(u + js, d1 + d2);
+  store(u + 2 * js, d2 - d1);
+  store(u + 3 * js, d1 - d3);
+}
+
 template <int DW, typename Sink>
 void wino_w_transform_run(const float* p, int64_t dw, int64_t run_len, Sink& sink) {
   for (int64_t t0 = 0; t0 < run_len; t0 += kVW) {

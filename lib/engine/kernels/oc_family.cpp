@@ -497,26 +497,14 @@ void oc_wino_convert_row(const float* in_row, int64_t iw, int64_t ic, int64_t pw
       const float* d0 = in_row + w0 * ic;
       const float *d1 = d0 + dw * ic, *d2 = d1 + dw * ic, *d3 = d2 + dw * ic;
       int64_t c = 0;
-      for (; c + kVW <= ic; c += kVW) {
-        const vec x0 = load(d0 + c), x1 = load(d1 + c), x2 = load(d2 + c), x3 = load(d3 + c);
-        store(u + c, x0 - x2);
-        store(u + ic + c, x1 + x2);
-        store(u + 2 * ic + c, x2 - x1);
-        store(u + 3 * ic + c, x1 - x3);
-      }
-      for (; c < ic; ++c) {
-        const float x0 = d0[c], x1 = d1[c], x2 = d2[c], x3 = d3[c];
-        u[c] = x0 - x2, u[ic + c] = x1 + x2, u[2 * ic + c] = x2 - x1, u[3 * ic + c] = x1 - x3;
-      }
+      for (; c + kVW <= ic; c += kVW) wino_w_store_u(u + c, ic, load(d0 + c), load(d1 + c), load(d2 + c), load(d3 + c));
+      for (; c < ic; ++c) wino_w_store_u(u + c, ic, d0[c], d1[c], d2[c], d3[c]);
     } else {  // a tile reaching into the padding
       const auto at = [&](int64_t k, int64_t c) {
         const int64_t col = w0 + k * dw;
         return col >= 0 && col < iw ? in_row[col * ic + c] : 0.0f;
       };
-      for (int64_t c = 0; c < ic; ++c) {
-        const float x0 = at(0, c), x1 = at(1, c), x2 = at(2, c), x3 = at(3, c);
-        u[c] = x0 - x2, u[ic + c] = x1 + x2, u[2 * ic + c] = x2 - x1, u[3 * ic + c] = x1 - x3;
-      }
+      for (int64_t c = 0; c < ic; ++c) wino_w_store_u(u + c, ic, at(0, c), at(1, c), at(2, c), at(3, c));
     }
   }
 }

@@ -219,8 +219,7 @@ void w_wino_convert_row(const float* in_row, int64_t iw, int64_t ic, int64_t pw,
     if (!wino_w_transform_vectors(p, dw, run_len, store_runs))
       for (int64_t t = 0; t < run_len; ++t) {
         const float* x = p + wino_w_first_output(t, dw);
-        const float d0 = x[0], d1 = x[dw], d2 = x[2 * dw], d3 = x[3 * dw];
-        u[t] = d0 - d2, u[js + t] = d1 + d2, u[2 * js + t] = d2 - d1, u[3 * js + t] = d1 - d3;
+        wino_w_store_u(u + t, js, x[0], x[dw], x[2 * dw], x[3 * dw]);
       }
   }
 }
